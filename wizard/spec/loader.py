@@ -1,0 +1,219 @@
+"""Read and write `shipyard.yaml`, locating every problem by file, line and field."""
+
+from __future__ import annotations
+
+import difflib
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import BaseModel, ValidationError
+
+from wizard.errors import SpecError, SpecProblem
+from wizard.spec import validate
+from wizard.spec.models import FieldSpec, LaunchSpec, ObjectSpec
+
+KeyPath = tuple[Any, ...]
+
+
+class _Located:
+    """The YAML document as plain data, plus the line each key and item starts on."""
+
+    def __init__(self) -> None:
+        self.lines: dict[KeyPath, int] = {}
+        self.problems: list[SpecProblem] = []
+
+    def build(self, node: yaml.Node, path: KeyPath = ()) -> Any:
+        self.lines.setdefault(path, node.start_mark.line + 1)
+        if isinstance(node, yaml.MappingNode):
+            result: dict[Any, Any] = {}
+            for key_node, value_node in node.value:
+                key = self._scalar(key_node)
+                line = key_node.start_mark.line + 1
+                if not isinstance(key, str | int | float | bool) or key is None:
+                    self.problems.append(SpecProblem("keys must be plain words", _dotted(path), line))
+                    continue
+                key = str(key) if not isinstance(key, str) else key
+                if key in result:
+                    first = self.lines[(*path, key)]
+                    self.problems.append(
+                        SpecProblem(f"'{key}' appears twice (first on line {first}); keep one", _dotted(path), line)
+                    )
+                    continue
+                self.lines[(*path, key)] = line
+                result[key] = self.build(value_node, (*path, key))
+            return result
+        if isinstance(node, yaml.SequenceNode):
+            return [self.build(item, (*path, index)) for index, item in enumerate(node.value)]
+        return self._scalar(node)
+
+    @staticmethod
+    def _scalar(node: yaml.Node) -> Any:
+        if not isinstance(node, yaml.ScalarNode):
+            return node  # a mapping used as a key; reported by the caller
+        return yaml.SafeLoader("").construct_object(node)
+
+    def line_of(self, path: KeyPath) -> int | None:
+        for end in range(len(path), -1, -1):
+            if (line := self.lines.get(path[:end])) is not None:
+                return line
+        return None
+
+
+def _dotted(path: KeyPath) -> str:
+    return ".".join(str(part) for part in path)
+
+
+def parse_spec(text: str, filename: str = "shipyard.yaml") -> LaunchSpec:
+    """Turn the text of a launch spec into a LaunchSpec, or raise SpecError listing every problem."""
+    located = _Located()
+    try:
+        root = yaml.compose(text, Loader=yaml.SafeLoader)
+        data = located.build(root) if root is not None else None
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = mark.line + 1 if mark else None
+        reason = exc.problem or "this is not valid YAML"
+        raise SpecError(filename, [SpecProblem(f"{reason} (check indentation, colons and quotes)", line=line)]) from None
+    except yaml.YAMLError as exc:
+        raise SpecError(filename, [SpecProblem(f"this is not valid YAML: {exc}")]) from None
+    if located.problems:
+        raise SpecError(filename, located.problems)
+    if not isinstance(data, dict):
+        raise SpecError(filename, [SpecProblem("the file must be a set of 'key: value' lines starting with app:", line=1)])
+    try:
+        spec = LaunchSpec.model_validate(data)
+    except ValidationError as exc:
+        raise SpecError(filename, [_from_pydantic(error, located) for error in exc.errors()]) from None
+    problems = [SpecProblem(message, _dotted(path), located.line_of(path)) for path, message in validate.check(spec)]
+    if problems:
+        raise SpecError(filename, problems)
+    return spec
+
+
+def load_spec(path: Path) -> LaunchSpec:
+    """Load a launch spec file; a missing or unreadable file is a SpecError too."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise SpecError(str(path), [SpecProblem("the file does not exist; check the path")]) from None
+    except IsADirectoryError:
+        raise SpecError(str(path), [SpecProblem("this is a folder; give the path of the .yaml file")]) from None
+    except UnicodeDecodeError:
+        raise SpecError(str(path), [SpecProblem("the file is not UTF-8 text; save it as UTF-8")]) from None
+    except OSError as exc:
+        raise SpecError(str(path), [SpecProblem(f"the file cannot be read: {exc.strerror}")]) from None
+    return parse_spec(text, str(path))
+
+
+class _Flow(dict[str, Any]):
+    """A mapping written on one line, like the design doc's field definitions."""
+
+
+class _FlowList(list[Any]):
+    """A list of plain values written on one line: [a, b]."""
+
+
+class _SpecDumper(yaml.SafeDumper):
+    pass
+
+
+_SpecDumper.add_representer(
+    _Flow, lambda dumper, data: dumper.represent_mapping("tag:yaml.org,2002:map", data, flow_style=True)
+)
+_SpecDumper.add_representer(
+    _FlowList, lambda dumper, data: dumper.represent_sequence("tag:yaml.org,2002:seq", data, flow_style=True)
+)
+
+
+def dump_spec(spec: LaunchSpec) -> str:
+    """The spec as YAML, keys in a stable order; parse_spec(dump_spec(s)) == s."""
+    data = spec.model_dump(mode="json", exclude_none=True)
+    data["login"]["methods"] = _FlowList(data["login"]["methods"])
+    data["roles"] = _FlowList(data["roles"])
+    data["frontend"]["origins"] = _FlowList(data["frontend"]["origins"])
+    for obj in data["objects"].values():
+        obj["fields"] = {name: _compact_field(field) for name, field in obj["fields"].items()}
+    if not data["acknowledged"]:
+        del data["acknowledged"]
+    return yaml.dump(data, Dumper=_SpecDumper, sort_keys=False, allow_unicode=True, width=100)
+
+
+def _compact_field(field: dict[str, Any]) -> Any:
+    field = {key: value for key, value in field.items() if not (key == "required" and value is False)}
+    return field["type"] if list(field) == ["type"] else _Flow(field)
+
+
+def _from_pydantic(error: Any, located: _Located) -> SpecProblem:
+    loc = tuple(part for part in error["loc"] if not _is_internal(part))
+    kind = error["type"]
+    line = located.line_of(loc)
+    if kind == "extra_forbidden":
+        key = loc[-1] if loc else ""
+        parent = loc[:-1]
+        return SpecProblem(_unknown_key(str(key), parent), _dotted(parent), line)
+    return SpecProblem(_plain_message(error), _dotted(loc), line)
+
+
+def _is_internal(part: Any) -> bool:
+    # pydantic adds the names of union members and validators to locations.
+    return isinstance(part, str) and (part.startswith("function-") or part in ("str", "int", "float"))
+
+
+def _allowed_keys(parent: KeyPath) -> list[str]:
+    """The keys allowed in the mapping at ``parent``, for 'did you mean' hints."""
+    model: type[BaseModel] = LaunchSpec
+    index = 0
+    while index < len(parent):
+        part = parent[index]
+        # objects and fields are maps of founder names: skip the name itself.
+        if (model, part) in ((LaunchSpec, "objects"), (ObjectSpec, "fields")):
+            model = ObjectSpec if part == "objects" else FieldSpec
+            index += 2
+            continue
+        field = model.model_fields.get(str(part))
+        annotation = field.annotation if field else None
+        if not (isinstance(annotation, type) and issubclass(annotation, BaseModel)):
+            return []
+        model = annotation
+        index += 1
+    return list(model.model_fields)
+
+
+def _unknown_key(key: str, parent: KeyPath) -> str:
+    allowed = _allowed_keys(parent)
+    message = f"'{key}' is not a setting Shipyard knows"
+    close = difflib.get_close_matches(key, allowed, n=1)
+    if close:
+        return f"{message}; did you mean '{close[0]}'?"
+    if allowed:
+        return f"{message}; allowed here: {', '.join(allowed)}"
+    return f"{message}; remove it"
+
+
+def _plain_message(error: Any) -> str:
+    kind = error["type"]
+    value = error.get("input")
+    ctx = error.get("ctx") or {}
+    if kind == "missing":
+        return "this is required but missing"
+    if kind == "literal_error":
+        return f"{value!r} is not allowed; choose one of {ctx.get('expected', '')}"
+    if kind == "value_error":
+        return str(ctx.get("error", error["msg"]))
+    if kind in ("string_type",):
+        return f"{value!r} should be text"
+    if kind in ("int_type", "int_parsing", "int_from_float"):
+        return f"{value!r} should be a whole number"
+    if kind in ("float_type", "float_parsing"):
+        return f"{value!r} should be a number"
+    if kind in ("bool_type", "bool_parsing"):
+        return f"{value!r} should be true or false"
+    if kind in ("list_type",):
+        return f"this should be a list, like [a, b]"
+    if kind in ("dict_type", "model_type", "model_attributes_type"):
+        return "this should be a set of 'key: value' lines"
+    if kind in ("greater_than_equal", "greater_than"):
+        return f"{value!r} is too small; use at least {ctx.get('ge', ctx.get('gt'))}"
+    return error["msg"]

@@ -1,0 +1,221 @@
+"""Checks that need the whole spec: names, references, ownership and rules agree."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from wizard.spec import naming
+from wizard.spec.models import FieldSpec, LaunchSpec, ObjectSpec
+from wizard.spec.rules import ACTIONS
+
+Path = tuple[Any, ...]
+Problem = tuple[Path, str]
+
+_NUMERIC = ("int", "float")
+_TEXTUAL = ("string", "text", "email")
+_DEFAULT_TYPES: dict[str, tuple[type, ...]] = {
+    "string": (str,), "text": (str,), "email": (str,), "int": (int,),
+    "float": (int, float), "bool": (bool,),
+}
+_SLUG_HELP = "use lower-case letters a-z, digits and dashes, starting with a letter"
+
+
+def name_problem(name: str, what: str) -> str | None:
+    """Why a founder-typed name cannot be used, or None when it is fine."""
+    if not isinstance(name, str) or not name:
+        return f"{what} names must be non-empty text"
+    if any(mark in name for mark in ("{{", "}}", "{%", "%}", "{#", "#}")):
+        return f"{what} name '{name}' contains template syntax; use letters, digits and _ only"
+    if "/" in name or "\\" in name or ".." in name:
+        return f"{what} name '{name}' contains a path separator; use letters, digits and _ only"
+    if not name.isascii():
+        return f"{what} name '{name}' has non-ASCII characters; use plain letters a-z, digits and _"
+    if len(name.encode()) > naming.MAX_NAME_BYTES:
+        return f"{what} name '{name[:20]}…' is {len(name.encode())} bytes; keep it to 63 or fewer"
+    if not naming.NAME_PATTERN.match(name):
+        return f"{what} name '{name}' must start with a letter and use only letters, digits and _"
+    return None
+
+
+def check(spec: LaunchSpec) -> list[Problem]:
+    """Every problem in the spec, each with the path of the key it is about."""
+    return [
+        *_check_app(spec),
+        *_check_roles(spec),
+        *_check_login(spec),
+        *_check_objects(spec),
+        *_check_ownership_cycles(spec),
+        *_check_origins(spec),
+    ]
+
+
+def _check_app(spec: LaunchSpec) -> Iterator[Problem]:
+    name = spec.app.name
+    if not naming.is_plain_name(name.replace("-", "_")) or not name.islower() or name.endswith("-"):
+        yield ("app", "name"), f"'{name}' is not a valid app name: {_SLUG_HELP}"
+    if not spec.app.title.strip():
+        yield ("app", "title"), "the title is empty; write the app's name as people should see it"
+    elif len(spec.app.title) > 100:
+        yield ("app", "title"), "the title is longer than 100 characters; shorten it"
+    if not naming.is_plain_name(spec.blueprint.replace("-", "_")):
+        yield ("blueprint",), f"'{spec.blueprint}' is not a blueprint name; use fastapi"
+
+
+def _check_roles(spec: LaunchSpec) -> Iterator[Problem]:
+    seen: set[str] = set()
+    for index, role in enumerate(spec.roles):
+        if problem := name_problem(role, "role"):
+            yield ("roles", index), problem
+        elif role != role.lower():
+            yield ("roles", index), f"role '{role}' must be lower case, like '{role.lower()}'"
+        elif role in seen:
+            yield ("roles", index), f"role '{role}' is listed twice; remove one"
+        seen.add(role)
+
+
+def _check_login(spec: LaunchSpec) -> Iterator[Problem]:
+    methods = spec.login.methods
+    if not methods:
+        yield ("login", "methods"), "choose at least one login method: email_password, magic_link or phone_otp"
+    for index, method in enumerate(methods):
+        if method in methods[:index]:
+            yield ("login", "methods", index), f"'{method}' is listed twice; remove one"
+
+
+def _check_origins(spec: LaunchSpec) -> Iterator[Problem]:
+    for index, origin in enumerate(spec.frontend.origins):
+        if origin == "*":
+            continue
+        if not origin.startswith(("http://", "https://")) or origin.rstrip("/").count("/") > 2:
+            yield ("frontend", "origins", index), (
+                f"'{origin}' is not an origin; write scheme, host and port only, like https://app.example.com"
+            )
+
+
+def _check_objects(spec: LaunchSpec) -> Iterator[Problem]:
+    if not spec.objects:
+        yield ("objects",), "add at least one object (the things your app stores, like Booking)"
+    tables: dict[str, str] = {}
+    for object_name, obj in spec.objects.items():
+        path: Path = ("objects", object_name)
+        if problem := name_problem(object_name, "object"):
+            yield path, problem
+            continue
+        if not object_name[0].isupper():
+            yield path, f"object names start with a capital letter, like '{object_name[0].upper() + object_name[1:]}'"
+        table = naming.table_name(object_name)
+        if table in tables:
+            yield path, f"'{object_name}' and '{tables[table]}' would share one table; rename one of them"
+        tables[table] = object_name
+        yield from _check_fields(spec, object_name, obj)
+        yield from _check_owner(object_name, obj)
+        yield from _check_permissions(spec, object_name, obj)
+
+
+def _check_fields(spec: LaunchSpec, object_name: str, obj: ObjectSpec) -> Iterator[Problem]:
+    columns: dict[str, str] = {}
+    for field_name, field in obj.fields.items():
+        path: Path = ("objects", object_name, "fields", field_name)
+        if problem := name_problem(field_name, "field"):
+            yield path, problem
+            continue
+        if naming.snake(field_name) in naming.RESERVED_FIELDS:
+            yield path, (
+                f"'{field_name}' is added to every object by Shipyard "
+                f"(id, owner_id, owner, version, created_at, updated_at); pick another name"
+            )
+            continue
+        column = naming.column_name(field_name, field.is_ref)
+        if column in columns:
+            yield path, f"'{field_name}' and '{columns[column]}' would share the column {column}; rename one"
+        columns[column] = field_name
+        yield from _check_field_options(spec, path, field)
+
+
+def _check_field_options(spec: LaunchSpec, path: Path, field: FieldSpec) -> Iterator[Problem]:
+    if field.is_ref:
+        if not field.to:
+            yield path, "a ref field needs 'to: <Object>' naming the object it points at"
+        elif field.to not in spec.objects:
+            known = ", ".join(spec.objects) or "none yet"
+            yield (*path, "to"), f"'{field.to}' is not an object in this spec (objects: {known})"
+    elif field.to is not None:
+        yield (*path, "to"), f"'to' only applies to ref fields; this field is {field.type}"
+    if field.type not in _TEXTUAL and (field.max_length is not None or field.min_length is not None):
+        yield path, f"max_length/min_length only apply to text fields; this field is {field.type}"
+    if field.type not in _NUMERIC and (field.min is not None or field.max is not None):
+        yield path, f"min/max only apply to int and float fields; this field is {field.type}"
+    if field.min is not None and field.max is not None and field.min > field.max:
+        yield path, f"min ({field.min}) is greater than max ({field.max})"
+    if (field.min_length or 0) > (field.max_length or 10**9):
+        yield path, f"min_length ({field.min_length}) is greater than max_length ({field.max_length})"
+    if field.default is not None:
+        yield from _check_default(path, field)
+
+
+def _check_default(path: Path, field: FieldSpec) -> Iterator[Problem]:
+    allowed = _DEFAULT_TYPES.get(field.type)
+    value = field.default
+    if allowed is None:
+        yield (*path, "default"), f"{field.type} fields cannot have a default; remove it"
+    elif not isinstance(value, allowed) or (isinstance(value, bool) and bool not in allowed):
+        yield (*path, "default"), f"the default {value!r} is not a valid {field.type}"
+    elif field.min is not None and value < field.min or field.max is not None and value > field.max:
+        yield (*path, "default"), f"the default {value!r} is outside min/max"
+    elif field.max_length is not None and len(value) > field.max_length:
+        yield (*path, "default"), f"the default is longer than max_length ({field.max_length})"
+
+
+def _check_owner(object_name: str, obj: ObjectSpec) -> Iterator[Problem]:
+    if obj.owner_kind != "parent":
+        return
+    path: Path = ("objects", object_name, "owner")
+    field = obj.fields.get(obj.owner)
+    choices = ", ".join(["creator", "none", *obj.ref_fields]) 
+    if field is None:
+        yield path, f"'{obj.owner}' is not creator, none or a reference field of {object_name} (choose: {choices})"
+    elif not field.is_ref:
+        yield path, f"'{obj.owner}' is a {field.type} field; ownership can only be inherited through a ref field"
+    elif not field.required:
+        yield path, f"ownership comes from '{obj.owner}', so that field must be required: add required: true"
+
+
+def _check_permissions(spec: LaunchSpec, object_name: str, obj: ObjectSpec) -> Iterator[Problem]:
+    roles = set(spec.all_roles)
+    for action in ACTIONS:
+        rule = obj.permissions.rule(action)
+        path: Path = ("objects", object_name, "permissions", action)
+        for role in rule.roles:
+            if role not in roles:
+                yield path, f"role '{role}' is not defined; add it to roles: or use one of {', '.join(sorted(roles))}"
+        for field_name in rule.owner_of_fields:
+            field = obj.fields.get(field_name)
+            if field is None:
+                yield path, f"owner_of({field_name}): {object_name} has no field '{field_name}'"
+            elif not field.is_ref:
+                yield path, f"owner_of({field_name}): '{field_name}' is a {field.type} field, not a reference"
+
+
+def _check_ownership_cycles(spec: LaunchSpec) -> Iterator[Problem]:
+    """Ownership inherited through references must end at a creator or an admin."""
+    reported: set[str] = set()
+    for start in spec.objects:
+        chain = [start]
+        current = start
+        while True:
+            obj = spec.objects.get(current)
+            field = obj.fields.get(obj.owner_field or "") if obj else None
+            if field is None or not field.is_ref or field.to not in spec.objects:
+                break
+            current = field.to
+            if current in chain:
+                cycle = chain[chain.index(current):] + [current]
+                if not reported & set(cycle):
+                    reported.update(cycle)
+                    yield ("objects", start, "owner"), (
+                        f"ownership goes round in a circle ({' -> '.join(cycle)}); "
+                        "let one of them be owned by its creator or by nobody"
+                    )
+                break
+            chain.append(current)
