@@ -73,8 +73,7 @@ def parse_spec(text: str, filename: str = "shipyard.yaml") -> LaunchSpec:
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark else None
-        reason = exc.problem or "this is not valid YAML"
-        raise SpecError(filename, [SpecProblem(f"{reason} (check indentation, colons and quotes)", line=line)]) from None
+        raise SpecError(filename, [SpecProblem(_yaml_advice(exc.problem or ""), line=line)]) from None
     except yaml.YAMLError as exc:
         raise SpecError(filename, [SpecProblem(f"this is not valid YAML: {exc}")]) from None
     if located.problems:
@@ -89,6 +88,18 @@ def parse_spec(text: str, filename: str = "shipyard.yaml") -> LaunchSpec:
     if problems:
         raise SpecError(filename, problems)
     return spec
+
+
+def _yaml_advice(problem: str) -> str:
+    if "'\\t'" in problem:
+        advice = "a tab is used for indenting; indent with spaces"
+    elif "mapping values are not allowed" in problem:
+        advice = "a ':' appears where YAML does not expect one; put text that contains ': ' in quotes"
+    elif "expected ',' or ']'" in problem or "expected ',' or '}'" in problem:
+        advice = "a list [..] or {..} is not closed; check its brackets"
+    else:
+        advice = f"{problem}; check indentation, colons and quotes"
+    return f"this is not valid YAML: {advice}"
 
 
 def load_spec(path: Path) -> LaunchSpec:

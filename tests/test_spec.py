@@ -1,0 +1,142 @@
+"""The launch spec: models, rule language, naming and YAML round trips."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from wizard.errors import SpecError
+from wizard.spec import dump_spec, load_spec, parse_rule, parse_spec
+from wizard.spec import naming
+from wizard.spec.rules import Rule, Term
+
+ROOT = Path(__file__).resolve().parent.parent
+EXAMPLES = sorted((ROOT / "examples").glob("*.yaml"))
+DESIGN = ROOT.parent / "shared" / "design.md"
+
+
+def design_doc_example() -> str:
+    return DESIGN.read_text(encoding="utf-8").split("```yaml\n")[1].split("```")[0]
+
+
+def test_bundled_studio_example_is_the_design_docs_example_unchanged() -> None:
+    if not DESIGN.exists():
+        pytest.skip("shared/design.md is not beside this checkout")
+    assert (ROOT / "examples" / "studio-booking.yaml").read_text() == design_doc_example()
+
+
+def test_design_doc_example_loads_as_written() -> None:
+    spec = load_spec(ROOT / "examples" / "studio-booking.yaml")
+    assert spec.app.name == "studio-booking"
+    assert list(spec.objects) == ["Studio", "Class", "Booking"]
+    assert spec.login.methods == ["email_password", "magic_link"]
+    assert spec.all_roles == ["admin", "staff"]
+    studio_class = spec.objects["Class"]
+    assert studio_class.owner_kind == "parent" and studio_class.owner_field == "studio"
+    assert studio_class.fields["capacity"].min == 1 and studio_class.fields["capacity"].default == 12
+    assert spec.objects["Studio"].fields["city"].type == "string"
+    booking = spec.objects["Booking"]
+    assert booking.permissions.rule("read") == Rule((Term("owner"), Term("owner_of", "class")))
+    assert str(booking.permissions.rule("delete")) == "owner | owner_of(class)"
+
+
+@pytest.mark.parametrize("path", EXAMPLES, ids=lambda p: p.stem)
+def test_examples_round_trip_through_yaml(path: Path) -> None:
+    spec = load_spec(path)
+    text = dump_spec(spec)
+    assert parse_spec(text) == spec
+    assert dump_spec(parse_spec(text)) == text
+
+
+def test_missing_permission_means_nobody() -> None:
+    spec = parse_spec("app: {name: a, title: A}\nobjects:\n  Note:\n    fields: {title: string}\n")
+    permissions = spec.objects["Note"].permissions
+    assert all(rule.is_nobody for _, rule in permissions.items())
+    assert spec.objects["Note"].owner_kind == "creator"
+
+
+@pytest.mark.parametrize(
+    ("text", "canonical"),
+    [
+        ("public", "public"),
+        ("owner|role:admin", "owner | role:admin"),
+        ("  owner_of( studio ) | signed_in ", "owner_of(studio) | signed_in"),
+        ("owner | owner", "owner"),
+        ("nobody", "nobody"),
+    ],
+)
+def test_rules_parse_to_canonical_text(text: str, canonical: str) -> None:
+    assert str(parse_rule(text)) == canonical
+
+
+def test_nobody_has_no_terms() -> None:
+    assert parse_rule("nobody").is_nobody
+    assert not parse_rule("public").is_nobody
+
+
+@pytest.mark.parametrize("text", ["", "anyone", "owner |", "role:", "owner_of()", "nobody | public", "role:a b"])
+def test_bad_rules_are_refused_with_a_sentence(text: str) -> None:
+    with pytest.raises(ValueError, match=r"\w+ \w+"):
+        parse_rule(text)
+
+
+def test_problems_name_file_line_and_field() -> None:
+    text = (
+        "app: {name: a, title: A}\n"
+        "roles: [staff]\n"
+        "objects:\n"
+        "  Note:\n"
+        "    fields: {title: string}\n"
+        "    permissions:\n"
+        "      read: role:editor\n"
+        "      update: owner_of(title)\n"
+    )
+    with pytest.raises(SpecError) as caught:
+        parse_spec(text, "my.yaml")
+    problems = {(p.line, p.field) for p in caught.value.problems}
+    assert problems == {(7, "objects.Note.permissions.read"), (8, "objects.Note.permissions.update")}
+    assert "my.yaml, line 7: objects.Note.permissions.read: role 'editor' is not defined" in str(caught.value)
+
+
+def test_every_problem_is_reported_at_once() -> None:
+    text = "app: {name: Bad Name, title: ''}\nobjects:\n  note: {}\n"
+    with pytest.raises(SpecError) as caught:
+        parse_spec(text)
+    assert len(caught.value.problems) == 3
+
+
+@pytest.mark.parametrize(
+    ("name", "route", "table", "cls", "module"),
+    [
+        ("Booking", "bookings", "bookings", "Booking", "booking"),
+        ("StudioClass", "studio-classes", "studio_classes", "StudioClass", "studio_class"),
+        ("Class", "classes", "classes", "Class", "class_"),
+        ("Order", "orders", "orders", "Order", "order"),
+        ("Group", "groups", "groups", "Group", "group"),
+        ("TimeEntry", "time-entries", "time_entries", "TimeEntry", "time_entry"),
+        ("User", "users", "app_users", "UserRecord", "user"),
+    ],
+)
+def test_object_names_map_to_safe_identifiers(name: str, route: str, table: str, cls: str, module: str) -> None:
+    assert naming.route_name(name) == route
+    assert naming.table_name(name) == table
+    assert naming.class_name(name) == cls
+    assert naming.module_name(name) == module
+
+
+@pytest.mark.parametrize(
+    ("field", "attr"),
+    [("from", "from_"), ("type", "type_"), ("select", "select"), ("default", "default"),
+     ("class", "class_"), ("startsAt", "starts_at"), ("metadata", "metadata_"), ("city", "city")],
+)
+def test_field_names_map_to_safe_attributes(field: str, attr: str) -> None:
+    assert naming.py_identifier(field) == attr
+    assert attr.isidentifier()
+
+
+def test_keyword_names_are_ordinary_choices() -> None:
+    spec = load_spec(ROOT / "examples" / "club-house.yaml")
+    assert set(spec.objects) == {"Group", "Class", "Order"}
+    assert {"from", "to", "select"} <= set(spec.objects["Class"].fields)
+    assert naming.column_name("class", is_ref=True) == "class_id"
