@@ -1,12 +1,15 @@
-"""Git through GitPython: initialise a project's repository and commit to it."""
+"""Git through GitPython: initialise a project's repository, commit, set remotes and push."""
 
 from __future__ import annotations
 
+import os
+from collections.abc import Mapping
 from pathlib import Path
+from typing import Literal
 
 import git
 
-from wizard.errors import ShipyardError
+from wizard.errors import BadInput, ShipyardError
 
 DEFAULT_BRANCH = "main"
 AUTHOR_NAME = "Shipyard"
@@ -40,10 +43,14 @@ def commit_all(path: Path, message: str) -> str:
         repo.git.add(all=True)
         reader = repo.config_reader()
         has_identity = reader.has_option("user", "name") and reader.has_option("user", "email")
-        identity = {} if has_identity else {
-            "author": git.Actor(AUTHOR_NAME, AUTHOR_EMAIL),
-            "committer": git.Actor(AUTHOR_NAME, AUTHOR_EMAIL),
-        }
+        identity = (
+            {}
+            if has_identity
+            else {
+                "author": git.Actor(AUTHOR_NAME, AUTHOR_EMAIL),
+                "committer": git.Actor(AUTHOR_NAME, AUTHOR_EMAIL),
+            }
+        )
         commit = repo.index.commit(message, **identity)
         return commit.hexsha
     except (git.GitError, OSError, ValueError) as exc:
@@ -57,3 +64,204 @@ def tracked_files(path: Path) -> set[str]:
     except (git.GitError, OSError) as exc:
         raise _git_failed(f"list the files committed in {path}", exc) from exc
     return set(listing.splitlines())
+
+
+# --- remotes, history and push (publishing) ---------------------------------
+
+Relation = Literal["same", "ahead", "behind", "diverged", "unrelated"]
+
+_UNREACHABLE = (
+    "could not resolve host",
+    "connection refused",
+    "couldn't connect",
+    "failed to connect",
+    "connection timed out",
+    "operation timed out",
+    "network is unreachable",
+    "does not appear to be a git repository",
+    "could not read from remote repository",
+    "repository not found",
+    "not found",
+    "no such file or directory",
+)
+_AUTH_FAILED = (
+    "authentication failed",
+    "returned error: 401",
+    "returned error: 403",
+    "permission denied",
+    "terminal prompts disabled",
+    "could not read username",
+)
+
+
+class PushRejected(ShipyardError):
+    """The remote refused the push (a hook, branch protection, or commits we do not have)."""
+
+
+def open_repository(path: Path) -> git.Repo:
+    """The project's repository; BadInput when the folder is not one."""
+    try:
+        return git.Repo(path)
+    except (git.InvalidGitRepositoryError, git.NoSuchPathError) as exc:
+        raise BadInput(
+            f"{path} is not a git repository, so there is nothing to publish.",
+            hint="Run the command inside a project created by `shipyard new`, or pass its folder.",
+        ) from exc
+
+
+def branch_head(path: Path, branch: str = DEFAULT_BRANCH) -> str | None:
+    """The sha at the tip of a local branch, or None when the branch has no commits."""
+    repo = open_repository(path)
+    try:
+        return repo.commit(f"refs/heads/{branch}").hexsha
+    except (git.BadName, ValueError):
+        return None
+
+
+def has_uncommitted_changes(path: Path) -> bool:
+    return open_repository(path).is_dirty(untracked_files=True)
+
+
+def remote_url(path: Path, name: str = "origin") -> str | None:
+    """The URL a named remote points at, or None when there is no such remote."""
+    repo = open_repository(path)
+    if name not in [remote.name for remote in repo.remotes]:
+        return None
+    return repo.remote(name).url
+
+
+def set_remote(path: Path, name: str, url: str) -> None:
+    """Point remote ``name`` at ``url``, creating it when missing."""
+    repo = open_repository(path)
+    try:
+        if name in [remote.name for remote in repo.remotes]:
+            repo.remote(name).set_url(url)
+        else:
+            repo.create_remote(name, url)
+    except (git.GitError, OSError) as exc:
+        raise _git_failed(f"set the remote {name} to {url}", exc) from exc
+
+
+def tracking_shas(path: Path, name: str = "origin") -> list[str]:
+    """Tips of the remote-tracking branches of ``name``: what was on the remote when last seen."""
+    repo = open_repository(path)
+    prefix = f"refs/remotes/{name}/"
+    return [
+        ref.commit.hexsha
+        for ref in repo.refs
+        if ref.path.startswith(prefix) and not ref.path.endswith("/HEAD")
+    ]
+
+
+def auth_environment(
+    url: str, header: str, base: Mapping[str, str] | None = None
+) -> dict[str, str]:
+    """Git environment that sends ``header`` to ``url`` only, for this one command.
+
+    The header travels as GIT_CONFIG_KEY_n/GIT_CONFIG_VALUE_n (git >= 2.31): nothing
+    lands in .git/config, the remote URL or the command line other users can see.
+    """
+    base = os.environ if base is None else base
+    index = int(base.get("GIT_CONFIG_COUNT", "0") or 0)
+    return {
+        "GIT_CONFIG_COUNT": str(index + 1),
+        f"GIT_CONFIG_KEY_{index}": f"http.{url}.extraHeader",
+        f"GIT_CONFIG_VALUE_{index}": header,
+    }
+
+
+def remote_branches(path: Path, url: str, env: Mapping[str, str] | None = None) -> dict[str, str]:
+    """Branch name -> sha on the remote at ``url`` (empty for an empty repository)."""
+    repo = open_repository(path)
+    try:
+        output = repo.git.ls_remote("--heads", url, env=dict(env or {}))
+    except git.GitCommandError as exc:
+        raise _remote_failed(f"read the remote {url}", url, exc) from exc
+    branches: dict[str, str] = {}
+    for line in output.splitlines():
+        sha, _, ref = line.partition("\t")
+        if ref.startswith("refs/heads/"):
+            branches[ref.removeprefix("refs/heads/")] = sha
+    return branches
+
+
+def fetch_objects(
+    path: Path, url: str, branches: list[str], env: Mapping[str, str] | None = None
+) -> None:
+    """Download the remote branches' commits without creating or moving any ref."""
+    if not branches:
+        return
+    repo = open_repository(path)
+    refspecs = [f"refs/heads/{branch}" for branch in branches]
+    try:
+        repo.git.fetch("--no-tags", "--no-write-fetch-head", url, *refspecs, env=dict(env or {}))
+    except git.GitCommandError as exc:
+        raise _remote_failed(f"read the history of {url}", url, exc) from exc
+
+
+def relation(path: Path, local: str, remote: str) -> Relation:
+    """How the local commit's history relates to the remote one's."""
+    if local == remote:
+        return "same"
+    repo = open_repository(path)
+    if repo.is_ancestor(remote, local):
+        return "ahead"
+    if repo.is_ancestor(local, remote):
+        return "behind"
+    return "diverged" if repo.merge_base(local, remote) else "unrelated"
+
+
+def count_commits(path: Path, rev: str, exclude: list[str]) -> int:
+    """How many commits reachable from ``rev`` are not reachable from ``exclude``."""
+    repo = open_repository(path)
+    args = [rev] + (["--not", *exclude] if exclude else [])
+    return int(repo.git.rev_list("--count", *args) or 0)
+
+
+def push_branch(
+    path: Path, remote: str, branch: str = DEFAULT_BRANCH, env: Mapping[str, str] | None = None
+) -> None:
+    """Push ``branch`` to the same branch on ``remote`` and track it; never forced."""
+    repo = open_repository(path)
+    url = repo.remote(remote).url
+    refspec = f"refs/heads/{branch}:refs/heads/{branch}"
+    try:
+        repo.git.push("--porcelain", "--set-upstream", remote, refspec, env=dict(env or {}))
+    except git.GitCommandError as exc:
+        raise _remote_failed(f"push {branch} to {url}", url, exc) from exc
+
+
+def _remote_failed(action: str, url: str, exc: git.GitCommandError) -> ShipyardError:
+    """Classify a failed git network command: rejected push, refused credentials, or unreachable."""
+    output = "\n".join(str(part or "") for part in (exc.stdout, exc.stderr))
+    lowered = output.lower()
+    said = [
+        line.strip().removeprefix("stderr:").strip(" '")
+        for line in output.splitlines()
+        if line.strip().startswith(("remote:", "!", "error:", "fatal:", "hint:"))
+        or "rejected" in line
+    ]
+    detail = "\n".join(dict.fromkeys(line for line in said if line)) or output.strip()
+    if "rejected" in lowered or "declined" in lowered or "non-fast-forward" in lowered:
+        return PushRejected(
+            f"The remote refused the push ({action}):\n{detail}",
+            hint="Nothing was overwritten. If the remote has commits you do not, pull them "
+            "first (git pull --rebase), then publish again; if a rule or hook on the remote "
+            "refused it, ask its owner.",
+        )
+    if any(marker in lowered for marker in _AUTH_FAILED):
+        return BadInput(
+            f"The remote did not accept your credentials ({action}):\n{detail}",
+            hint="Check that you may push to it (for GitHub, that GITHUB_TOKEN is valid and "
+            "has the 'repo' scope), then run the command again.",
+        )
+    if any(marker in lowered for marker in _UNREACHABLE):
+        return ShipyardError(
+            f"Could not reach the remote {url} ({action}):\n{detail}",
+            hint="Check the address, your network connection and that the repository exists, "
+            "then run the command again.",
+        )
+    return ShipyardError(
+        f"Could not {action}:\n{detail}",
+        hint="Run the git command yourself to see more (git push origin main).",
+    )
