@@ -1,0 +1,43 @@
+"""Where Shipyard's own data files live, found the same way from a checkout and a wheel."""
+
+from __future__ import annotations
+
+from functools import cache
+from pathlib import Path
+
+from wizard.errors import ShipyardError
+
+PACKAGE_DIR = Path(__file__).resolve().parent
+# In a wheel, pyproject.toml force-includes blueprints/ and checklists/ here.
+_WHEEL_DATA = PACKAGE_DIR / "_data"
+# In a checkout (or an editable install) they sit beside the package.
+_CHECKOUT = PACKAGE_DIR.parent
+
+
+@cache
+def data_dir(name: str) -> Path:
+    """The directory holding Shipyard's `name` data (blueprints, checklists)."""
+    for base in (_WHEEL_DATA, _CHECKOUT):
+        candidate = base / name
+        if candidate.is_dir():
+            return candidate
+    raise ShipyardError(
+        f"Shipyard's {name} folder is missing from this installation.",
+        hint="Reinstall Shipyard (pip install --force-reinstall shipyard), or run it from a full checkout.",
+    )
+
+
+def blueprints_dir() -> Path:
+    """The folder holding one sub-folder per blueprint (fastapi, ...)."""
+    return data_dir("blueprints")
+
+
+def checklists_dir() -> Path:
+    """The folder holding the launch checklist YAML files."""
+    return data_dir("checklists")
+
+
+def examples_dir() -> Path | None:
+    """The bundled example specs; only present in a checkout."""
+    candidate = _CHECKOUT / "examples"
+    return candidate if candidate.is_dir() else None

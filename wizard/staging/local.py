@@ -1,0 +1,284 @@
+"""`--target local`: the rendered API as a background process on SQLite, in the project's own venv."""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+from wizard import envfile
+from wizard.errors import BadInput, ShipyardError
+from wizard.events import Event, EventSink, ignore
+from wizard.staging import Staging, state_dir
+
+TARGET = "local"
+HOST = "127.0.0.1"
+VENV = ".venv"
+STATE_FILE = "local.json"
+LOG_FILE = "local.log"
+STAMP_FILE = ".shipyard-installed"
+HEALTH_TIMEOUT = 90.0
+STOP_TIMEOUT = 10.0
+INSTALL_TIMEOUT = 1800.0
+MIGRATE_TIMEOUT = 300.0
+
+
+def up(project: Path, on_event: EventSink | None = None) -> Staging:
+    """Start the API (or report the one already running) and wait until /health answers."""
+    emit = on_event or ignore
+    project = _project(project)
+    current = status(project)
+    if current.running:
+        emit(Event("up", f"Already running at {current.api_url}"))
+        return current
+    _state_path(project).unlink(missing_ok=True)
+
+    python = ensure_venv(project, emit)
+    env = _environment(project)
+    emit(Event("migrate", "Applying database migrations (alembic upgrade head)"))
+    _run(
+        [str(python), "-m", "alembic", "upgrade", "head"],
+        project, env, MIGRATE_TIMEOUT, "apply the database migrations",
+    )
+
+    for _attempt in range(3):
+        port = free_port()
+        emit(Event("start", f"Starting the API on http://{HOST}:{port}"))
+        process = _start(project, python, env, port)
+        url = f"http://{HOST}:{port}"
+        _write_state(project, {"pid": process.pid, "port": port, "api_url": url})
+        problem = _wait_healthy(url, process, HEALTH_TIMEOUT)
+        if problem is None:
+            emit(Event("ready", f"The API answers at {url}"))
+            return status(project)
+        _stop_pid(process.pid)
+        _state_path(project).unlink(missing_ok=True)
+        if "address already in use" not in _log_tail(project).lower():
+            break
+    raise ShipyardError(
+        f"The API did not start: {problem}.\n{_log_tail(project)}",
+        hint=f"The full log is in {_log_path(project)}. Fix what it says, then run `shipyard up` again.",
+    )
+
+
+def down(project: Path, on_event: EventSink | None = None) -> bool:
+    """Stop the local API; False when nothing was running."""
+    emit = on_event or ignore
+    project = _project(project)
+    state = _read_state(project)
+    _state_path(project).unlink(missing_ok=True)
+    pid = state.get("pid") if state else None
+    if not isinstance(pid, int) or not _is_ours(pid):
+        emit(Event("down", "Nothing was running"))
+        return False
+    emit(Event("down", f"Stopping the API (process {pid})"))
+    _stop_pid(pid)
+    return True
+
+
+def status(project: Path) -> Staging:
+    """Whether the local API runs, and where."""
+    project = _project(project)
+    state = _read_state(project)
+    pid = state.get("pid") if state else None
+    if isinstance(pid, int) and _is_ours(pid):
+        return Staging(
+            TARGET, True, str(state["api_url"]),
+            details={"pid": str(pid), "log": str(_log_path(project))},
+        )
+    details = {}
+    if state:
+        details["note"] = f"it stopped unexpectedly; see {_log_path(project)}"
+    return Staging(TARGET, False, details=details)
+
+
+# --- the project's virtualenv -------------------------------------------------------------
+
+
+def venv_python(project: Path) -> Path:
+    folder = "Scripts" if os.name == "nt" else "bin"
+    return project / VENV / folder / ("python.exe" if os.name == "nt" else "python")
+
+
+def ensure_venv(project: Path, emit: EventSink = ignore) -> Path:
+    """Create project/.venv and install the project into it, unless that is already done."""
+    venv = project / VENV
+    python = venv_python(project)
+    if not python.exists():
+        emit(Event("venv", f"Creating a virtual environment in {venv}"))
+        _run(
+            [sys.executable, "-m", "venv", str(venv)], project, None, 300,
+            "create a virtual environment",
+            hint="On Debian or Ubuntu, install python3-venv (apt-get install python3-venv).",
+        )
+        # Keeps the venv out of git even if the project's .gitignore forgets it.
+        (venv / ".gitignore").write_text("*\n", encoding="utf-8")
+    stamp = venv / STAMP_FILE
+    wanted = hashlib.sha256((project / "pyproject.toml").read_bytes()).hexdigest()
+    if not stamp.exists() or stamp.read_text(encoding="utf-8").strip() != wanted:
+        emit(Event("install", "Installing the backend's dependencies into .venv (a minute or two)"))
+        _run(
+            [str(python), "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
+             "-e", "."],
+            project, None, INSTALL_TIMEOUT, "install the backend's dependencies",
+            hint="Check the internet connection (pip needs to reach PyPI), then try again.",
+        )
+        stamp.write_text(wanted + "\n", encoding="utf-8")
+    return python
+
+
+# --- helpers --------------------------------------------------------------------------------
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on right now."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind((HOST, 0))
+        return int(sock.getsockname()[1])
+
+
+def _project(project: Path) -> Path:
+    project = Path(project).resolve()
+    if not (project / "pyproject.toml").is_file() or not (project / "app").is_dir():
+        raise BadInput(
+            f"{project} does not look like a project Shipyard created (no pyproject.toml or app/).",
+            hint="Run the command inside the project folder, or pass it with -C DIR.",
+        )
+    return project
+
+
+def _environment(project: Path) -> dict[str, str]:
+    env = dict(os.environ)
+    # The local target runs on the project's SQLite file, not on whatever the shell points at.
+    env.pop("DATABASE_URL", None)
+    env.update(envfile.read_env(project))
+    env["VIRTUAL_ENV"] = str(project / VENV)
+    env["PATH"] = f"{venv_python(project).parent}{os.pathsep}{env.get('PATH', '')}"
+    env.pop("PYTHONHOME", None)
+    return env
+
+
+def _run(
+    argv: list[str],
+    cwd: Path,
+    env: dict[str, str] | None,
+    timeout: float,
+    action: str,
+    hint: str | None = None,
+) -> None:
+    try:
+        result = subprocess.run(
+            argv, cwd=cwd, env=env, stdin=subprocess.DEVNULL, capture_output=True,
+            text=True, timeout=timeout, check=False,
+        )
+    except subprocess.TimeoutExpired:
+        raise ShipyardError(
+            f"Could not {action}: it took longer than {int(timeout)} seconds.", hint=hint
+        ) from None
+    except OSError as exc:
+        raise ShipyardError(f"Could not {action}: {exc}.", hint=hint) from None
+    if result.returncode != 0:
+        output = (result.stderr or result.stdout).strip().splitlines()[-15:]
+        raise ShipyardError(
+            f"Could not {action}:\n" + "\n".join(f"  {line}" for line in output),
+            hint=hint or "Fix what the lines above say, then run the command again.",
+        )
+
+
+def _start(project: Path, python: Path, env: dict[str, str], port: int) -> subprocess.Popen[bytes]:
+    log = _log_path(project)
+    with log.open("ab") as out:
+        return subprocess.Popen(
+            [str(python), "-m", "uvicorn", "app.main:app", "--host", HOST, "--port", str(port)],
+            cwd=project, env=env, stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT,
+            start_new_session=True,  # survives the shell that ran `shipyard up`
+        )
+
+
+def _wait_healthy(url: str, process: subprocess.Popen[bytes], timeout: float) -> str | None:
+    """None once GET /health answers 200; otherwise why it never did."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            return f"the process exited with code {process.returncode}"
+        try:
+            with urllib.request.urlopen(f"{url}/health", timeout=2) as response:
+                if response.status == 200:
+                    return None
+        except (urllib.error.URLError, OSError):
+            pass
+        time.sleep(0.25)
+    return f"/health did not answer within {int(timeout)} seconds"
+
+
+def _alive(pid: int) -> bool:
+    with contextlib.suppress(ChildProcessError, OSError):
+        os.waitpid(pid, os.WNOHANG)  # reaps it if it is our own exited child
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    stat = Path(f"/proc/{pid}/stat")
+    with contextlib.suppress(OSError):
+        return stat.read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    return True
+
+
+def _is_ours(pid: int) -> bool:
+    """Alive, and (where /proc tells) still a uvicorn process rather than a reused pid."""
+    if not _alive(pid):
+        return False
+    cmdline = Path(f"/proc/{pid}/cmdline")
+    with contextlib.suppress(OSError):
+        return b"uvicorn" in cmdline.read_bytes()
+    return True
+
+
+def _stop_pid(pid: int) -> None:
+    for sig, wait in ((signal.SIGTERM, STOP_TIMEOUT), (signal.SIGKILL, 5.0)):
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(pid, sig)
+        deadline = time.monotonic() + wait
+        while time.monotonic() < deadline:
+            if not _alive(pid):
+                return
+            time.sleep(0.1)
+
+
+def _state_path(project: Path) -> Path:
+    return state_dir(project) / STATE_FILE
+
+
+def _log_path(project: Path) -> Path:
+    return state_dir(project) / LOG_FILE
+
+
+def _read_state(project: Path) -> dict[str, object]:
+    try:
+        data = json.loads(_state_path(project).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def _write_state(project: Path, state: dict[str, object]) -> None:
+    _state_path(project).write_text(json.dumps(state, indent=2) + "\n", encoding="utf-8")
+
+
+def _log_tail(project: Path, lines: int = 15) -> str:
+    try:
+        text = _log_path(project).read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return ""
+    return "\n".join(f"  {line}" for line in text.splitlines()[-lines:])
