@@ -246,6 +246,45 @@ def status(
     _print_staging(_staging_module(project, target).status(project), as_json)
 
 
+# --- publishing -----------------------------------------------------------------------------
+
+
+@app.command()
+def publish(
+    github: Annotated[
+        str | None,
+        typer.Option(
+            "--github", metavar="OWNER/NAME", help="Create (or reuse) this GitHub repository."
+        ),
+    ] = None,
+    remote: Annotated[
+        str | None,
+        typer.Option("--remote", metavar="URL", help="Any git remote: GitLab, Gitea, a path."),
+    ] = None,
+    public: Annotated[
+        bool,
+        typer.Option("--public", help="Make a new GitHub repository public (default: private)."),
+    ] = False,
+    directory: DirOption = Path("."),
+    as_json: JsonOption = False,
+) -> None:
+    """Put the project in a repository you own and push its new commits (never forced)."""
+    from wizard.publish import publish as publish_project
+
+    published = publish_project(
+        directory,
+        github_name=github,
+        remote=remote,
+        public=public,
+        prompts=can_prompt(),
+        on_event=show_event,
+    )
+    if as_json:
+        typer.echo(json.dumps(published.as_dict(), indent=2))
+    else:
+        typer.echo(published.web_url or published.remote_url)
+
+
 def main() -> None:
     """The `shipyard` console script."""
     app(prog_name="shipyard")
