@@ -11,7 +11,9 @@ EXAMPLES = REPO_ROOT / "examples"
 
 
 @pytest.fixture(autouse=True)
-def isolated_home(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Path:
+def isolated_home(
+    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> Path:
     """A fresh HOME and git config for each test, so results never depend on this machine."""
     home = tmp_path_factory.mktemp("home")
     gitconfig = home / ".gitconfig"

@@ -122,11 +122,12 @@ def new(
         Path | None,
         typer.Option("--spec", "-s", help="A launch spec (shipyard.yaml) with every answer."),
     ] = None,
-    yes: Annotated[
-        bool, typer.Option("--yes", "-y", help="Ask nothing; needs --spec.")
-    ] = False,
+    yes: Annotated[bool, typer.Option("--yes", "-y", help="Ask nothing; needs --spec.")] = False,
     plain: Annotated[
-        bool, typer.Option("--plain", help="Ask with simple line prompts instead of the full-screen wizard.")
+        bool,
+        typer.Option(
+            "--plain", help="Ask with simple line prompts instead of the full-screen wizard."
+        ),
     ] = False,
 ) -> None:
     """Create a backend project: render it, write its secrets, commit it."""
@@ -152,9 +153,7 @@ def new(
     target = dest if dest is not None else Path(launch_spec.app.name)
     created = create_project(launch_spec, target, on_event=show_event)
     typer.echo(str(created))
-    typer.secho(
-        f"Next: cd {_shown(created)} && shipyard up --target local", err=True, fg="green"
-    )
+    typer.secho(f"Next: cd {_shown(created)} && shipyard up --target local", err=True, fg="green")
 
 
 def _ask(dest: Path | None, plain: bool) -> Any:

@@ -13,7 +13,9 @@ ENV_FILE = ".env"
 EXAMPLE_FILE = ".env.example"
 
 # A value in .env.example that is obviously a placeholder for a secret.
-_PLACEHOLDER = re.compile(r"^(|change[-_ ]?me.*|changeme.*|<.*>|x+|secret|password)$", re.IGNORECASE)
+_PLACEHOLDER = re.compile(
+    r"^(|change[-_ ]?me.*|changeme.*|<.*>|x+|secret|password)$", re.IGNORECASE
+)
 _SECRET_NAME = re.compile(r"(SECRET|PASSWORD|TOKEN|_KEY$|^KEY$)")
 _LINE = re.compile(r"^(?P<key>[A-Za-z_][A-Za-z0-9_]*)=(?P<value>.*)$")
 

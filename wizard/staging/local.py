@@ -47,7 +47,10 @@ def up(project: Path, on_event: EventSink | None = None) -> Staging:
     emit(Event("migrate", "Applying database migrations (alembic upgrade head)"))
     _run(
         [str(python), "-m", "alembic", "upgrade", "head"],
-        project, env, MIGRATE_TIMEOUT, "apply the database migrations",
+        project,
+        env,
+        MIGRATE_TIMEOUT,
+        "apply the database migrations",
     )
 
     for _attempt in range(3):
@@ -92,7 +95,9 @@ def status(project: Path) -> Staging:
     pid = state.get("pid") if state else None
     if isinstance(pid, int) and _is_ours(pid):
         return Staging(
-            TARGET, True, str(state["api_url"]),
+            TARGET,
+            True,
+            str(state["api_url"]),
             details={"pid": str(pid), "log": str(_log_path(project))},
         )
     details = {}
@@ -116,7 +121,10 @@ def ensure_venv(project: Path, emit: EventSink = ignore) -> Path:
     if not python.exists():
         emit(Event("venv", f"Creating a virtual environment in {venv}"))
         _run(
-            [sys.executable, "-m", "venv", str(venv)], project, None, 300,
+            [sys.executable, "-m", "venv", str(venv)],
+            project,
+            None,
+            300,
             "create a virtual environment",
             hint="On Debian or Ubuntu, install python3-venv (apt-get install python3-venv).",
         )
@@ -127,9 +135,20 @@ def ensure_venv(project: Path, emit: EventSink = ignore) -> Path:
     if not stamp.exists() or stamp.read_text(encoding="utf-8").strip() != wanted:
         emit(Event("install", "Installing the backend's dependencies into .venv (a minute or two)"))
         _run(
-            [str(python), "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
-             "-e", "."],
-            project, None, INSTALL_TIMEOUT, "install the backend's dependencies",
+            [
+                str(python),
+                "-m",
+                "pip",
+                "install",
+                "--quiet",
+                "--disable-pip-version-check",
+                "-e",
+                ".",
+            ],
+            project,
+            None,
+            INSTALL_TIMEOUT,
+            "install the backend's dependencies",
             hint="Check the internet connection (pip needs to reach PyPI), then try again.",
         )
         stamp.write_text(wanted + "\n", encoding="utf-8")
@@ -177,8 +196,14 @@ def _run(
 ) -> None:
     try:
         result = subprocess.run(
-            argv, cwd=cwd, env=env, stdin=subprocess.DEVNULL, capture_output=True,
-            text=True, timeout=timeout, check=False,
+            argv,
+            cwd=cwd,
+            env=env,
+            stdin=subprocess.DEVNULL,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            check=False,
         )
     except subprocess.TimeoutExpired:
         raise ShipyardError(
@@ -199,7 +224,11 @@ def _start(project: Path, python: Path, env: dict[str, str], port: int) -> subpr
     with log.open("ab") as out:
         return subprocess.Popen(
             [str(python), "-m", "uvicorn", "app.main:app", "--host", HOST, "--port", str(port)],
-            cwd=project, env=env, stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT,
+            cwd=project,
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=out,
+            stderr=subprocess.STDOUT,
             start_new_session=True,  # survives the shell that ran `shipyard up`
         )
 
