@@ -1,0 +1,142 @@
+"""`--target local` process management, on a stand-in project that needs no dependencies.
+
+The stand-in ships its own `alembic` and `uvicorn` packages (found first, from the project
+folder), so these tests exercise the real start / wait / stop code in seconds. The slow
+render tests run the same target on a real rendered project.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import sys
+import textwrap
+import urllib.request
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from wizard.cli import app
+from wizard.errors import ShipyardError
+from wizard.staging import local
+
+FAKE_UVICORN = textwrap.dedent(
+    """
+    import argparse, http.server, json, os, sys
+
+    parser = argparse.ArgumentParser()
+    parser.add_argument("app")
+    parser.add_argument("--host")
+    parser.add_argument("--port", type=int)
+    args = parser.parse_args()
+    if os.environ.get("FAKE_API_CRASH"):
+        sys.exit("ImportError: the app is broken on purpose")
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):
+            body = json.dumps({"status": "ok", "env": os.environ.get("ENVIRONMENT"),
+                               "db": os.environ.get("DATABASE_URL")}).encode()
+            self.send_response(200 if self.path == "/health" else 404)
+            self.send_header("Content-Type", "application/json")
+            self.end_headers()
+            self.wfile.write(body)
+
+    print("Uvicorn running", flush=True)
+    http.server.HTTPServer((args.host, args.port), Handler).serve_forever()
+    """
+)
+
+FAKE_ALEMBIC = 'import pathlib, sys\npathlib.Path("migrated").write_text(" ".join(sys.argv[1:]))\n'
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    root = tmp_path / "proj"
+    (root / "app").mkdir(parents=True)
+    (root / "app" / "__init__.py").write_text("")
+    (root / "pyproject.toml").write_text('[project]\nname = "proj"\nversion = "0"\n')
+    (root / "shipyard.yaml").write_text("# a stand-in\n")
+    for name, main in (("uvicorn", FAKE_UVICORN), ("alembic", FAKE_ALEMBIC)):
+        (root / name).mkdir()
+        (root / name / "__init__.py").write_text("")
+        (root / name / "__main__.py").write_text(main)
+    (root / ".env").write_text("ENVIRONMENT=development\nSECRET_KEY=x\n")
+    # A ready-made venv: any Python will do for the stand-in.
+    bin_dir = local.venv_python(root).parent
+    bin_dir.mkdir(parents=True)
+    os.symlink(sys.executable, local.venv_python(root))
+    digest = hashlib.sha256((root / "pyproject.toml").read_bytes()).hexdigest()
+    (root / local.VENV / local.STAMP_FILE).write_text(digest)
+    yield root
+    local.down(root)
+
+
+def get_json(url: str) -> dict:
+    with urllib.request.urlopen(url, timeout=5) as response:
+        return json.loads(response.read())
+
+
+def test_up_status_down(project, monkeypatch):
+    monkeypatch.setenv("DATABASE_URL", "postgresql://somewhere/else")
+    staging = local.up(project)
+
+    assert staging.running and staging.target == "local"
+    assert staging.api_url.startswith("http://127.0.0.1:")
+    assert staging.docs_url == staging.api_url + "/docs"
+    health = get_json(staging.api_url + "/health")
+    assert health["env"] == "development"  # read from the project's .env
+    assert health["db"] is None  # never the shell's database: the local target is SQLite
+    assert (project / "migrated").read_text() == "upgrade head"
+    state = project / ".shipyard"
+    assert (state / ".gitignore").read_text() == "*\n"
+    assert (state / "local.json").is_file()
+
+    again = local.up(project)  # re-running is safe: same process
+    assert again.api_url == staging.api_url
+    assert again.details["pid"] == staging.details["pid"]
+    assert local.status(project).running
+
+    assert local.down(project) is True
+    assert not local.status(project).running
+    assert not (state / "local.json").exists()
+    with pytest.raises(OSError):
+        urllib.request.urlopen(staging.api_url + "/health", timeout=2)
+    assert local.down(project) is False
+
+
+def test_a_crashing_api_is_reported_with_its_log(project, monkeypatch):
+    monkeypatch.setenv("FAKE_API_CRASH", "1")
+    with pytest.raises(ShipyardError) as caught:
+        local.up(project)
+    assert "broken on purpose" in caught.value.message
+    assert "local.log" in caught.value.hint
+    assert not local.status(project).running
+
+
+def test_cli_up_status_down(project):
+    runner = CliRunner()
+    up = runner.invoke(app, ["up", "--target", "local", "-C", str(project)])
+    assert up.exit_code == 0, up.output
+    lines = up.stdout.splitlines()
+    assert lines[0] == "Status: running (local)"
+    url = lines[1].split()[-1]
+    assert url.startswith("http://127.0.0.1:")
+    assert f"{url}/docs" in up.stdout and f"{url}/dev/outbox" in up.stdout
+
+    # Without --target, a running local backend is the one meant.
+    status = runner.invoke(app, ["status", "-C", str(project), "--json"])
+    assert status.exit_code == 0, status.output
+    data = json.loads(status.stdout)
+    assert data["running"] is True and data["api_url"] == url
+
+    down = runner.invoke(app, ["down", "-C", str(project)])
+    assert down.exit_code == 0 and down.stdout.strip() == "stopped"
+    status = runner.invoke(app, ["status", "--target", "local", "-C", str(project)])
+    assert status.stdout.startswith("Status: stopped")
+
+
+def test_a_folder_that_is_not_a_project(tmp_path):
+    with pytest.raises(ShipyardError, match="-C DIR"):
+        local.up(tmp_path)
