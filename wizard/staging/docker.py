@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from wizard.errors import BadInput, ShipyardError
 from wizard.events import Event, EventSink, ignore
-from wizard.staging import Staging, build, engine, services
+from wizard.staging import Staging, backups, build, engine, services
 from wizard.staging.plan import (
     API_PORT,
     DB_PORT,
@@ -439,3 +439,18 @@ def _staging(client: DockerClient, plan: Plan, api: Container | None) -> Staging
             "(password: POSTGRES_PASSWORD in .env)"
         )
     return Staging(TARGET, running, f"http://{LOOPBACK}:{port}" if port else None, details)
+
+
+def backup(project: Path, on_event: EventSink | None = None) -> Path:
+    """A timestamped dump of the staging database in the project's git-ignored backups/."""
+    plan = load_plan(project)
+    return backups.backup(engine.connect(), plan, on_event or ignore)
+
+
+def restore(project: Path, dump: Path, on_event: EventSink | None = None) -> Path:
+    """Replace the staging data with `dump`; returns the backup taken of the data it replaced.
+
+    Asking the founder first is the caller's job (the CLI asks, or takes --yes).
+    """
+    plan = load_plan(project)
+    return backups.restore(engine.connect(), plan, Path(dump), on_event or ignore)
