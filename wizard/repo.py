@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Literal
@@ -233,15 +234,13 @@ def push_branch(
 
 def _remote_failed(action: str, url: str, exc: git.GitCommandError) -> ShipyardError:
     """Classify a failed git network command: rejected push, refused credentials, or unreachable."""
-    output = "\n".join(str(part or "") for part in (exc.stdout, exc.stderr))
+    # GitPython frames them as "\n  stderr: '...'"; unwrap to git's own words.
+    output = "\n".join(
+        re.sub(r"^\s*(?:stdout|stderr): '(.*)'\s*$", r"\1", str(part or ""), flags=re.DOTALL)
+        for part in (exc.stdout, exc.stderr)
+    )
     lowered = output.lower()
-    said = [
-        line.strip().removeprefix("stderr:").strip(" '")
-        for line in output.splitlines()
-        if line.strip().startswith(("remote:", "!", "error:", "fatal:", "hint:"))
-        or "rejected" in line
-    ]
-    detail = "\n".join(dict.fromkeys(line for line in said if line)) or output.strip()
+    detail = "\n".join(dict.fromkeys(_git_said(output))) or output.strip()
     if "rejected" in lowered or "declined" in lowered or "non-fast-forward" in lowered:
         return PushRejected(
             f"The remote refused the push ({action}):\n{detail}",
@@ -265,3 +264,21 @@ def _remote_failed(action: str, url: str, exc: git.GitCommandError) -> ShipyardE
         f"Could not {action}:\n{detail}",
         hint="Run the git command yourself to see more (git push origin main).",
     )
+
+
+def _git_said(output: str) -> list[str]:
+    """The lines of git's output a person needs."""
+    said = []
+    for raw in output.splitlines():
+        line = raw.strip()
+        if line.startswith("!\t"):  # porcelain: "!<TAB>src:dst<TAB>[summary] (reason)"
+            fields = line.split("\t")
+            ref = (
+                fields[1].rpartition(":")[2].removeprefix("refs/heads/") if len(fields) > 1 else ""
+            )
+            line = f"{ref}: {fields[2] if len(fields) > 2 else 'rejected'}"
+        elif not line.startswith(("remote:", "error:", "fatal:")):
+            continue
+        if line.removeprefix("remote:").strip():
+            said.append(line)
+    return said
