@@ -90,7 +90,7 @@ def build_api_image(client: docker.DockerClient, plan: Plan, emit: EventSink) ->
                     emit(
                         BuildProgress(
                             "build-step",
-                            f"Step {found[1]}/{found[2]}: {found[3]}",
+                            f"Step {found[1]}/{found[2]}: {_short(found[3])}",
                             int(found[1]),
                             int(found[2]),
                         )
@@ -101,6 +101,11 @@ def build_api_image(client: docker.DockerClient, plan: Plan, emit: EventSink) ->
         if not image_id:
             image_id = client.images.get(plan.image).id
     return image_id
+
+
+def _short(text: str, width: int = 90) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= width else text[: width - 3] + "..."
 
 
 def _aux_id(message: dict[str, Any]) -> str:

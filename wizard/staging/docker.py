@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from wizard.errors import BadInput, ShipyardError
+from wizard.errors import BadInput, Cancelled, ShipyardError
 from wizard.events import Event, EventSink, ignore
 from wizard.staging import Staging, backups, build, engine, services
 from wizard.staging.plan import (
@@ -97,7 +97,7 @@ def up(
     except BaseException as exc:
         services.undo(client, plan, created)
         if isinstance(exc, KeyboardInterrupt):
-            raise ShipyardError(
+            raise Cancelled(
                 "Cancelled: `shipyard up` stopped; the containers it had started were removed "
                 "(staging data in the volume is untouched).",
             ) from None
