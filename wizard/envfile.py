@@ -50,7 +50,8 @@ def render_env(spec: LaunchSpec, example: str | None) -> str:
     for raw in (example or "").splitlines():
         match = _LINE.match(raw.strip())
         if not match:
-            out.append(raw)
+            if "copy to .env" not in raw.lower():  # the example's advice, done by now
+                out.append(raw)
             continue
         key, value = match["key"], match["value"].strip().strip("'\"")
         seen.add(key)

@@ -30,6 +30,8 @@ HEALTH_TIMEOUT = 90.0
 STOP_TIMEOUT = 10.0
 INSTALL_TIMEOUT = 1800.0
 MIGRATE_TIMEOUT = 300.0
+# Words in pip's output that mean it could not reach the package index.
+_NETWORK_TROUBLE = ("connection", "name resolution", "timed out", "no matching distribution")
 
 
 def up(project: Path, on_event: EventSink | None = None) -> Staging:
@@ -134,23 +136,21 @@ def ensure_venv(project: Path, emit: EventSink = ignore) -> Path:
     wanted = hashlib.sha256((project / "pyproject.toml").read_bytes()).hexdigest()
     if not stamp.exists() or stamp.read_text(encoding="utf-8").strip() != wanted:
         emit(Event("install", "Installing the backend's dependencies into .venv (a minute or two)"))
-        _run(
-            [
-                str(python),
-                "-m",
-                "pip",
-                "install",
-                "--quiet",
-                "--disable-pip-version-check",
-                "-e",
-                ".",
-            ],
-            project,
-            None,
-            INSTALL_TIMEOUT,
-            "install the backend's dependencies",
-            hint="Check the internet connection (pip needs to reach PyPI), then try again.",
-        )
+        try:
+            pip = [str(python), "-m", "pip", "install", "--quiet", "--disable-pip-version-check"]
+            _run(
+                [*pip, "-e", "."],
+                project,
+                None,
+                INSTALL_TIMEOUT,
+                "install the backend's dependencies",
+            )
+        except ShipyardError as exc:
+            if any(sign in exc.message.lower() for sign in _NETWORK_TROUBLE):
+                exc.hint = (
+                    "Check the internet connection (pip needs to reach PyPI), then try again."
+                )
+            raise
         stamp.write_text(wanted + "\n", encoding="utf-8")
     return python
 
