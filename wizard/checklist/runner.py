@@ -1,0 +1,192 @@
+"""Run the launch checklist: find the spec, project and live API, evaluate every item, report."""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Mapping
+from pathlib import Path
+
+from wizard.checklist.context import CheckContext, registered
+from wizard.checklist.model import Checklist, Item, load_checklist
+from wizard.checklist.results import (
+    CheckResult,
+    CouldNotRun,
+    ItemResult,
+    Outcome,
+    Report,
+    Skip,
+    Status,
+    worst,
+)
+from wizard.errors import BadInput, ShipyardError
+from wizard.events import Event, EventSink, ignore
+
+SPEC_FILE = "shipyard.yaml"
+ADMIN_EMAIL_ENV = "SHIPYARD_ADMIN_EMAIL"
+ADMIN_PASSWORD_ENV = "SHIPYARD_ADMIN_PASSWORD"
+KINDS = ("spec", "project", "live")
+
+
+def build_context(
+    project: Path | None = None,
+    spec_file: Path | None = None,
+    url: str | None = None,
+    *,
+    live: bool = True,
+    environ: Mapping[str, str] | None = None,
+    on_event: EventSink | None = None,
+) -> CheckContext:
+    """Load the spec, find the project and decide which API to probe (staging, or --url)."""
+    from wizard.spec import load_spec
+
+    environ = dict(os.environ if environ is None else environ)
+    if project is not None:
+        project = Path(project).resolve()
+        if not project.is_dir():
+            raise BadInput(f"{project} is not a folder.", hint="Pass the project folder with -C DIR.")
+    if spec_file is None and project is not None and (project / SPEC_FILE).is_file():
+        spec_file = project / SPEC_FILE
+    if spec_file is None:
+        raise BadInput(
+            "There is no shipyard.yaml to check.",
+            hint="Run `shipyard check` inside a project Shipyard created, or pass --spec FILE.",
+        )
+    spec = load_spec(spec_file)
+    ctx = CheckContext(spec=spec, project=project, environ=environ, on_event=on_event or ignore)
+    ctx.cache["spec_file"] = str(spec_file)
+    if not live:
+        ctx.url_missing_reason = "live probes were turned off (--static)"
+    elif url:
+        ctx.url, ctx.url_given = url.rstrip("/"), True
+    elif project is not None:
+        ctx.url, ctx.url_missing_reason = _staging_url(project)
+    _find_admin(ctx)
+    return ctx
+
+
+def _staging_url(project: Path) -> tuple[str | None, str]:
+    """The running staging's API URL, or None and why there is none."""
+    from wizard import staging
+
+    try:
+        module = staging.target_module(staging.default_target(project))
+        current = module.status(project)
+    except ShipyardError as exc:
+        return None, f"staging could not be inspected: {exc.message}"
+    except Exception as exc:  # the Docker SDK raises its own kinds when no engine answers
+        return None, f"staging could not be inspected: {exc}"
+    if current.running and current.api_url:
+        return current.api_url.rstrip("/"), ""
+    return None, "staging is not running (start it with `shipyard up`, or pass --url URL)"
+
+
+def _find_admin(ctx: CheckContext) -> None:
+    """Admin credentials from the environment, else from staging (the project's .env)."""
+    email = ctx.environ.get(ADMIN_EMAIL_ENV, "").strip()
+    password = ctx.environ.get(ADMIN_PASSWORD_ENV, "")
+    if email and password:
+        ctx.admin, ctx.admin_source = (email, password), f"{ADMIN_EMAIL_ENV}/{ADMIN_PASSWORD_ENV}"
+
+
+def run_checklist(
+    ctx: CheckContext,
+    checklist: Checklist | None = None,
+    kinds: tuple[str, ...] = KINDS,
+) -> Report:
+    """Evaluate every item of the checklist that has checks; never raises for a failing check."""
+    checklist = checklist or load_checklist()
+    checks = registered()
+    outcomes: dict[str, Outcome | Exception] = {}
+    started = time.monotonic()
+    items: list[ItemResult] = []
+    try:
+        for step, item in checklist.all_items():
+            if not item.checks:
+                continue
+            results = []
+            for spec_check in item.checks:
+                if spec_check.id not in outcomes:
+                    outcomes[spec_check.id] = _run_one(ctx, checks, spec_check.id, kinds)
+                results.append(
+                    _verdict(ctx, item, spec_check.id, item.severity_of(spec_check), outcomes[spec_check.id])
+                )
+            items.append(_item_result(step.id, step.title, item, results))
+    finally:
+        cleanup = ctx.cache.pop("cleanup", None)
+        if callable(cleanup):
+            cleanup()
+    return Report(
+        items,
+        project=str(ctx.project) if ctx.project else None,
+        url=ctx.url,
+        spec_file=ctx.cache.get("spec_file"),
+        duration_seconds=round(time.monotonic() - started, 2),
+        notes=list(ctx.cache.get("notes", [])),
+    )
+
+
+def _run_one(ctx: CheckContext, checks: dict, check_id: str, kinds: tuple[str, ...]) -> Outcome | Exception:
+    kind = check_id.split(".", 1)[0]
+    if kind not in kinds:
+        return Skip(f"{kind} checks were not asked for")
+    function = checks.get(check_id)
+    if function is None:
+        return Skip(f"this version of Shipyard cannot run the {check_id} check yet")
+    ctx.on_event(Event("check", f"Checking {check_id}"))
+    try:
+        return function(ctx)
+    except (Skip, CouldNotRun) as exc:
+        return exc
+    except ShipyardError as exc:
+        return CouldNotRun(exc.message)
+    except Exception as exc:  # a bug in one check must not hide the others' results
+        return CouldNotRun(f"the check itself broke: {type(exc).__name__}: {exc}")
+
+
+def _verdict(
+    ctx: CheckContext, item: Item, check_id: str, severity: str, outcome: Outcome | Exception
+) -> CheckResult:
+    if isinstance(outcome, Skip):
+        return CheckResult(check_id, "skipped", severity, reason=outcome.reason)  # type: ignore[arg-type]
+    if isinstance(outcome, CouldNotRun):
+        return CheckResult(check_id, "error", severity, reason=outcome.reason)  # type: ignore[arg-type]
+    assert isinstance(outcome, Outcome)
+    if outcome.severity == "warn":
+        severity = "warn"
+    status: Status = "pass"
+    reason = ""
+    if outcome.findings:
+        status = "fail" if severity == "fail" else "warn"
+        acknowledged = _acknowledgement(ctx, item.id, check_id)
+        if status == "warn" and acknowledged is not None:
+            status, reason = "acknowledged", acknowledged
+    return CheckResult(
+        check_id, status, severity, reason=reason, note=outcome.note,  # type: ignore[arg-type]
+        findings=list(outcome.findings),
+    )
+
+
+def _acknowledgement(ctx: CheckContext, item_id: str, check_id: str) -> str | None:
+    acknowledged = ctx.spec.acknowledged if ctx.spec else {}
+    for key in (check_id, item_id):
+        if key in acknowledged:
+            return acknowledged[key]
+    return None
+
+
+def _item_result(step_id: str, step_title: str, item: Item, results: list[CheckResult]) -> ItemResult:
+    status = worst(result.status for result in results)
+    reasons = [f"{r.id}: {r.reason}" for r in results if r.status == status and r.reason]
+    return ItemResult(
+        id=item.id,
+        step=step_id,
+        step_title=step_title,
+        title=item.title,
+        severity=item.severity,
+        status=status,
+        explanation=" ".join(item.why.split()),
+        fix=" ".join(item.fix.split()),
+        reason="; ".join(reasons),
+        checks=results,
+    )
