@@ -23,7 +23,7 @@ _NETWORK_HINT = "Check your internet connection (and GITHUB_API_URL if you set i
 NEW_TOKEN_HINT = (
     "Create a token at https://github.com/settings/tokens (classic: the 'repo' scope; "
     "fine-grained: 'Administration' and 'Contents' read and write), "
-    "then run: export GITHUB_TOKEN=<the token>"
+    "then run: export GITHUB_TOKEN=<the token>."
 )
 
 
@@ -78,7 +78,7 @@ def find_token(env: Mapping[str, str] | None = None, api: str | None = None) -> 
     raise BadInput(
         "No GitHub token found: GITHUB_TOKEN and GH_TOKEN are not set"
         + (" and `gh auth token` gave none." if shutil.which("gh") else "."),
-        hint=NEW_TOKEN_HINT + "  (or sign in with the GitHub CLI: gh auth login)",
+        hint=NEW_TOKEN_HINT + "\nOr sign in with the GitHub CLI: gh auth login.",
     )
 
 
@@ -197,7 +197,8 @@ class GitHub:
                 f"GitHub did not allow {token} to {purpose} (403 {said or 'Forbidden'}).{scope}",
                 hint=NEW_TOKEN_HINT
                 + (
-                    f"  In {owner}, you also need permission to create repositories."
+                    f"\nIf {owner} is an organisation, its owners must also let you create "
+                    "repositories in it."
                     if owner
                     else ""
                 ),

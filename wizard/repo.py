@@ -256,7 +256,7 @@ def _remote_failed(action: str, url: str, exc: git.GitCommandError) -> ShipyardE
         )
     if any(marker in lowered for marker in _UNREACHABLE):
         return ShipyardError(
-            f"Could not reach the remote {url} ({action}):\n{detail}",
+            f"Could not reach the remote {url}:\n{detail}",
             hint="Check the address, your network connection and that the repository exists, "
             "then run the command again.",
         )
