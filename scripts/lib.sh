@@ -50,6 +50,13 @@ ensure_shipyard() {
     fi
   fi
   say "Installing Shipyard$extras into $VENV"
-  "$PY" -m pip install --quiet --upgrade pip >/dev/null
-  "$PY" -m pip install --quiet -e "$ROOT$extras"
+  pip_install --upgrade pip
+  pip_install -e "$ROOT$extras"
+}
+
+# pip install, quiet; drops this machine's noise about missing local package mirrors.
+pip_install() {
+  local status=0
+  "$PY" -m pip install --quiet "$@" 2> >(grep -v "^WARNING: Location 'file:" >&2) || status=$?
+  return "$status"
 }

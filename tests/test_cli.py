@@ -171,6 +171,13 @@ def test_unexpected_errors_are_a_sentence_unless_verbose(
     assert not (tmp_path / "a").exists()
 
 
+def test_usage_errors_are_exit_2_not_a_crash(runner):
+    result = run(runner, "new", "--no-such-option")
+    assert result.exit_code == 2
+    assert "no-such-option" in result.stderr
+    assert "unexpected problem" not in result.stderr
+
+
 def test_up_outside_a_project_is_bad_input(runner, tmp_path):
     result = run(runner, "up", "-C", str(tmp_path))
     assert result.exit_code == 2

@@ -11,7 +11,6 @@ import traceback
 from pathlib import Path
 from typing import Annotated, Any
 
-import click
 import typer
 from typer.core import TyperGroup
 
@@ -25,12 +24,12 @@ VERBOSE_ENV = "SHIPYARD_VERBOSE"
 class ShipyardGroup(TyperGroup):
     """Turns every exception into a message and an exit code, in this one place."""
 
-    def invoke(self, ctx: click.Context) -> Any:
+    def invoke(self, ctx: typer.Context) -> Any:
         verbose = bool(ctx.params.get("verbose")) or _truthy(os.environ.get(VERBOSE_ENV))
         try:
             return super().invoke(ctx)
-        except (click.exceptions.Exit, click.exceptions.Abort, click.ClickException):
-            raise
+        except (typer.Exit, typer.Abort, typer.TyperException):
+            raise  # Typer's own signals and usage errors (it prints those, exit 2)
         except ShipyardError as exc:
             _report(exc, verbose)
             raise typer.Exit(int(exc.exit_code)) from None
