@@ -93,8 +93,8 @@ class FakeGitHub:
     @property
     def base_url(self) -> str:
         assert self._server is not None
-        host, port = self._server.server_address[:2]
-        return f"http://{host}:{port}"
+        port = self._server.server_address[1]
+        return f"http://127.0.0.1:{port}"
 
     @property
     def api_url(self) -> str:
@@ -180,10 +180,10 @@ class FakeGitHub:
             repo = self.add_repository(owner, name, private=private)
             return 201, self._repo_json(repo, login), scope_headers
         if method == "GET" and len(parts) == 3 and parts[0] == "repos":
-            repo = self.repos.get(f"{parts[1]}/{parts[2]}".lower())
-            if repo is None or (repo.private and not self._may_push(repo, login)):
+            found = self.repos.get(f"{parts[1]}/{parts[2]}".lower())
+            if found is None or (found.private and not self._may_push(found, login)):
                 return 404, _message("Not Found"), {}
-            return 200, self._repo_json(repo, login), scope_headers
+            return 200, self._repo_json(found, login), scope_headers
         return 404, _message("Not Found"), {}
 
     def _may_push(self, repo: FakeRepo, login: str) -> bool:

@@ -72,9 +72,9 @@ def find_token(env: Mapping[str, str] | None = None, api: str | None = None) -> 
         value = (env.get(name) or "").strip()
         if value:
             return Token(value, name)
-    value = _token_from_gh(web_host(api or api_url(env)))
-    if value:
-        return Token(value, GH_SOURCE)
+    from_gh = _token_from_gh(web_host(api or api_url(env)))
+    if from_gh:
+        return Token(from_gh, GH_SOURCE)
     raise BadInput(
         "No GitHub token found: GITHUB_TOKEN and GH_TOKEN are not set"
         + (" and `gh auth token` gave none." if shutil.which("gh") else "."),

@@ -171,7 +171,7 @@ def _push(
 ) -> Published:
     url = destination.url
     git_env = dict(destination.git_env)
-    if not prompts:
+    if not prompts or git_env:  # with a token, a prompt would only confuse
         git_env["GIT_TERMINAL_PROMPT"] = "0"
 
     emit(Event("publish", f"Reading what {url} already holds"))

@@ -44,15 +44,8 @@ def commit_all(path: Path, message: str) -> str:
         repo.git.add(all=True)
         reader = repo.config_reader()
         has_identity = reader.has_option("user", "name") and reader.has_option("user", "email")
-        identity = (
-            {}
-            if has_identity
-            else {
-                "author": git.Actor(AUTHOR_NAME, AUTHOR_EMAIL),
-                "committer": git.Actor(AUTHOR_NAME, AUTHOR_EMAIL),
-            }
-        )
-        commit = repo.index.commit(message, **identity)
+        actor = None if has_identity else git.Actor(AUTHOR_NAME, AUTHOR_EMAIL)
+        commit = repo.index.commit(message, author=actor, committer=actor)
         return commit.hexsha
     except (git.GitError, OSError, ValueError) as exc:
         raise _git_failed(f"commit in {path}", exc) from exc
@@ -175,7 +168,7 @@ def remote_branches(path: Path, url: str, env: Mapping[str, str] | None = None) 
     """Branch name -> sha on the remote at ``url`` (empty for an empty repository)."""
     repo = open_repository(path)
     try:
-        output = repo.git.ls_remote("--heads", url, env=dict(env or {}))
+        output = str(repo.git.ls_remote("--heads", url, env=dict(env or {})))
     except git.GitCommandError as exc:
         raise _remote_failed(f"read the remote {url}", url, exc) from exc
     branches: dict[str, str] = {}
@@ -205,11 +198,12 @@ def relation(path: Path, local: str, remote: str) -> Relation:
     if local == remote:
         return "same"
     repo = open_repository(path)
-    if repo.is_ancestor(remote, local):
+    ours, theirs = repo.commit(local), repo.commit(remote)
+    if repo.is_ancestor(theirs, ours):
         return "ahead"
-    if repo.is_ancestor(local, remote):
+    if repo.is_ancestor(ours, theirs):
         return "behind"
-    return "diverged" if repo.merge_base(local, remote) else "unrelated"
+    return "diverged" if repo.merge_base(ours, theirs) else "unrelated"
 
 
 def count_commits(path: Path, rev: str, exclude: list[str]) -> int:
