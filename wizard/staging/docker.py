@@ -339,7 +339,8 @@ def _migrate(client: DockerClient, plan: Plan, image_id: str, emit: EventSink) -
             raise ShipyardError(
                 f"The database migrations failed (exit code {code}). Their last log lines:\n"
                 f"{services.last_logs(container)}",
-                hint="Fix the migration named above (migrations/versions/), then run `shipyard up` again.",
+                hint="Fix what the lines above say, then run `shipyard up` again. To reproduce it "
+                "outside Docker, run `alembic upgrade head` in the project with DATABASE_URL set.",
             )
     finally:
         services.remove_container(container)

@@ -10,6 +10,7 @@ import secrets
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 from wizard import envfile
 from wizard.errors import BadInput
@@ -79,7 +80,8 @@ class Plan:
         return hashlib.sha256(text.encode()).hexdigest()[:16]
 
     def database_url(self, host: str = "db", port: int = DB_PORT) -> str:
-        return f"postgresql://{self.db_user}:{self.db_password}@{host}:{port}/{self.db_name}"
+        user, password = quote(self.db_user, safe=""), quote(self.db_password, safe="")
+        return f"postgresql://{user}:{password}@{host}:{port}/{self.db_name}"
 
     def db_environment(self) -> dict[str, str]:
         return {

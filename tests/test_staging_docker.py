@@ -1,0 +1,437 @@
+"""Docker staging against the real engine: real images, containers, volumes and PostgreSQL.
+
+One rendered project is built once per session and shared; the failure tests reuse its
+build cache, so the whole file costs one cold image build. In CI an unreachable engine
+fails these tests; elsewhere it skips them.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import socket
+import subprocess
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from typer.testing import CliRunner
+
+from wizard.cli import app as cli
+from wizard.errors import BadInput, ShipyardError
+from wizard.events import Event
+from wizard.spec import parse_spec
+from wizard.staging import docker as staging
+from wizard.staging import services
+from wizard.staging.plan import LABEL_APP, load_plan
+
+docker_test = pytest.mark.docker
+
+SPEC = """\
+app:
+  name: {name}
+  title: Docker Test
+login:
+  methods: [email_password]
+objects:
+  Note:
+    owner: creator
+    fields:
+      body: {{type: string, required: true, max_length: 200}}
+    permissions:
+      read: owner
+      create: signed_in
+      update: owner
+      delete: owner
+staging:
+  target: docker
+"""
+
+
+def _client():
+    import docker
+
+    try:
+        client = docker.from_env(timeout=30)
+        client.ping()
+    except Exception as exc:  # any way of not answering
+        if os.environ.get("CI"):
+            pytest.fail(f"CI must run the Docker tests, but no engine answers: {exc}")
+        pytest.skip(f"no Docker engine answers here: {exc}")
+    return client
+
+
+@pytest.fixture(scope="session")
+def client():
+    return _client()
+
+
+def _render(dest: Path, name: str) -> Path:
+    from wizard.pipeline import create_project
+
+    return create_project(parse_spec(SPEC.format(name=name)), dest)
+
+
+def _leftovers(client, app: str) -> dict[str, list[str]]:
+    label = {"label": f"{LABEL_APP}={app}"}
+    return {
+        "containers": [c.name for c in client.containers.list(all=True, filters=label)],
+        "networks": [n.name for n in client.networks.list(filters=label)],
+        "volumes": [v.name for v in client.volumes.list(filters=label)],
+    }
+
+
+def _purge(client, app: str) -> None:
+    """Remove whatever a test left of `app`, keeping the build cache (noprune)."""
+    import docker.errors
+
+    label = {"label": f"{LABEL_APP}={app}"}
+    for container in client.containers.list(all=True, filters=label):
+        container.remove(force=True)
+    for network in client.networks.list(filters=label):
+        network.remove()
+    for volume in client.volumes.list(filters=label):
+        volume.remove(force=True)
+    for image in client.images.list(filters=label):
+        with contextlib.suppress(docker.errors.APIError):
+            client.images.remove(image.id, force=True, noprune=True)
+
+
+@pytest.fixture(scope="session")
+def project(client, tmp_path_factory) -> Iterator[Path]:
+    """A freshly rendered project, staged once (the session's one cold build)."""
+    name = f"sy-test-{uuid.uuid4().hex[:6]}"
+    path = _render(tmp_path_factory.mktemp("staging") / name, name)
+    try:
+        staging.up(path)
+        yield path
+    finally:
+        _purge(client, name)
+
+
+@pytest.fixture
+def api(project) -> Iterator[httpx.Client]:
+    url = staging.status(project).api_url
+    assert url
+    with httpx.Client(base_url=url, timeout=30) as http:
+        yield http
+
+
+@pytest.fixture(scope="session")
+def headers(project) -> dict[str, str]:
+    """One founder account for the session (credential endpoints are rate limited)."""
+    url = staging.status(project).api_url
+    email = f"founder-{uuid.uuid4().hex[:8]}@example.com"
+    password = "correct horse battery staple"
+    with httpx.Client(base_url=url, timeout=30) as http:
+        signup = http.post("/auth/signup", json={"email": email, "password": password})
+        assert signup.status_code == 201, signup.text
+        login = http.post("/auth/login", json={"email": email, "password": password})
+    assert login.status_code == 200, login.text
+    return {"Authorization": f"Bearer {login.json()['access_token']}"}
+
+
+def _notes(http: httpx.Client, headers: dict[str, str]) -> list[str]:
+    listing = http.get("/api/notes", headers=headers)
+    assert listing.status_code == 200, listing.text
+    return [item["body"] for item in listing.json()["items"]]
+
+
+def _ids(client, app: str) -> dict[str, str]:
+    label = {"label": f"{LABEL_APP}={app}"}
+    ids = {c.name: c.id for c in client.containers.list(all=True, filters=label)}
+    ids.update({n.name: n.id for n in client.networks.list(filters=label)})
+    ids.update({v.name: v.name for v in client.volumes.list(filters=label)})
+    return ids
+
+
+# --- the happy path ---------------------------------------------------------------------------
+
+
+@docker_test
+def test_up_serves_health_and_ready(api):
+    assert api.get("/health").status_code == 200
+    assert api.get("/ready").status_code == 200
+
+
+@docker_test
+def test_second_up_changes_no_containers_networks_or_volumes(client, project):
+    app = load_plan(project).app
+    before = _ids(client, app)
+    assert len(before) == 4, before  # api, db, network, volume
+    events: list[Event] = []
+    staging.up(project, events.append)
+    assert _ids(client, app) == before
+    assert any("Reusing the API" in e.message for e in events)
+
+
+@docker_test
+def test_containers_are_locked_down(client, project):
+    plan = load_plan(project)
+    api = client.containers.get(plan.container("api"))
+    host = api.attrs["HostConfig"]
+    assert host["RestartPolicy"]["Name"] == "unless-stopped"
+    assert host["Memory"] > 0
+    assert host["PortBindings"]["8000/tcp"][0]["HostIp"] == "127.0.0.1"
+    db_bindings = client.containers.get(plan.container("db")).attrs["HostConfig"]["PortBindings"]
+    assert db_bindings["5432/tcp"][0]["HostIp"] == "127.0.0.1"
+    uid = api.exec_run(["id", "-u"]).output.decode().strip()
+    assert uid != "0"
+    cmdline = api.exec_run(["cat", "/proc/1/cmdline"]).output.decode().split("\0")
+    cores = client.info()["NCPU"]
+    assert cmdline[cmdline.index("--workers") + 1] == str(cores)
+    # Secrets reach the container from .env, never from the image.
+    assert api.exec_run(["test", "-e", "/srv/app/.env"]).exit_code != 0
+
+
+@docker_test
+def test_data_survives_down_and_up(client, project, api, headers):
+    assert api.post("/api/notes", json={"body": "kept"}, headers=headers).status_code == 201
+    assert staging.down(project) is True
+    app = load_plan(project).app
+    assert _leftovers(client, app) == {
+        "containers": [],
+        "networks": [],
+        "volumes": [load_plan(project).volume],
+    }
+    assert staging.status(project).running is False
+    staging.up(project)
+    assert "kept" in _notes(api, headers)
+
+
+@docker_test
+def test_rebuilt_image_recreates_the_api_and_keeps_data(client, project, api, headers):
+    plan = load_plan(project)
+    assert (
+        api.post("/api/notes", json={"body": "across rebuilds"}, headers=headers).status_code == 201
+    )
+    old_api = client.containers.get(plan.container("api")).id
+    old_db = client.containers.get(plan.container("db")).id
+    main = project / "app" / "main.py"
+    main.write_text(main.read_text(encoding="utf-8") + "\n# edited\n", encoding="utf-8")
+    staging.up(project)
+    assert client.containers.get(plan.container("api")).id != old_api
+    assert client.containers.get(plan.container("db")).id == old_db
+    assert "across rebuilds" in _notes(api, headers)
+
+
+@docker_test
+def test_status_json_and_logs_through_the_cli(project):
+    runner = CliRunner()
+    result = runner.invoke(cli, ["status", "-C", str(project), "--format", "json"])
+    assert result.exit_code == 0, result.stderr
+    import json
+
+    report = json.loads(result.stdout)
+    assert report["running"] is True and report["target"] == "docker"
+    assert report["api_url"].startswith("http://127.0.0.1:")
+    assert report["db"] == "running, healthy"
+    logs = runner.invoke(cli, ["logs", "db", "-C", str(project), "--tail", "50"])
+    assert logs.exit_code == 0, logs.stderr
+    assert "ready to accept connections" in logs.stdout
+
+
+@docker_test
+def test_backup_and_restore_round_trip(project, api, headers):
+    assert api.post("/api/notes", json={"body": "before"}, headers=headers).status_code == 201
+    saved = _notes(api, headers)
+    runner = CliRunner()
+    result = runner.invoke(cli, ["backup", "-C", str(project)])
+    assert result.exit_code == 0, result.stderr
+    dump = project / result.stdout.strip()
+    assert dump.parent == project / "backups" and dump.stat().st_size > 0
+    assert dump.stat().st_mode & 0o077 == 0
+
+    assert api.post("/api/notes", json={"body": "after"}, headers=headers).status_code == 201
+    refused = runner.invoke(cli, ["restore", str(dump), "-C", str(project)])
+    assert refused.exit_code == 2 and "--yes" in refused.stderr
+    assert sorted(_notes(api, headers)) == sorted([*saved, "after"])
+
+    restored = runner.invoke(cli, ["restore", str(dump), "--yes", "-C", str(project)])
+    assert restored.exit_code == 0, restored.stderr
+    assert sorted(_notes(api, headers)) == sorted(saved)
+    # The dumps hold every user's data: git never sees them.
+    tracked = subprocess.run(
+        ["git", "-C", str(project), "status", "--porcelain", "--untracked-files=all"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    assert "backups" not in tracked
+
+
+@docker_test
+def test_changed_database_password_is_explained(client, project):
+    env_file = project / ".env"
+    original = env_file.read_text(encoding="utf-8")
+    app = load_plan(project).app
+    before = _ids(client, app)
+    env_file.write_text(
+        original.replace("POSTGRES_PASSWORD=", "POSTGRES_PASSWORD=changed-"), encoding="utf-8"
+    )
+    try:
+        with pytest.raises(ShipyardError) as caught:
+            staging.up(project)
+    finally:
+        env_file.write_text(original, encoding="utf-8")
+    assert "different database password" in caught.value.message
+    assert "down --volumes" in (caught.value.hint or "")
+    assert _ids(client, app) == before  # the running staging was not touched
+
+
+# --- failures leave nothing behind ------------------------------------------------------------
+
+
+@pytest.fixture
+def sibling(client, project, tmp_path) -> Iterator[Path]:
+    """A copy of the project under another app name (shares the build cache, not the data)."""
+    name = f"sy-fail-{uuid.uuid4().hex[:6]}"
+    copy = tmp_path / name
+    shutil.copytree(project, copy, ignore=shutil.ignore_patterns("backups", ".git"))
+    spec = copy / "shipyard.yaml"
+    old = load_plan(project).app
+    spec.write_text(spec.read_text(encoding="utf-8").replace(old, name), encoding="utf-8")
+    try:
+        yield copy
+    finally:
+        _purge(client, name)
+
+
+@docker_test
+def test_failing_dockerfile_shows_the_step_and_leaves_nothing(client, sibling):
+    dockerfile = sibling / "Dockerfile"
+    dockerfile.write_text(
+        dockerfile.read_text(encoding="utf-8").replace(
+            "COPY . .", "COPY . .\nRUN echo 'the broken step says hi' && exit 3", 1
+        ),
+        encoding="utf-8",
+    )
+    with pytest.raises(ShipyardError) as caught:
+        staging.up(sibling)
+    message = caught.value.message
+    assert "did not build" in message
+    assert "RUN echo 'the broken step says hi'" in message
+    assert "  the broken step says hi" in message
+    assert _leftovers(client, load_plan(sibling).app) == {
+        "containers": [],
+        "networks": [],
+        "volumes": [],
+    }
+
+
+@docker_test
+def test_database_that_never_gets_healthy_is_bounded_and_cleaned_up(client, sibling, monkeypatch):
+    never = {**staging.DB_HEALTHCHECK, "test": ["CMD", "false"]}
+    monkeypatch.setattr(staging, "DB_HEALTHCHECK", never)
+    monkeypatch.setattr(staging, "DB_TIMEOUT", 6.0)
+    with pytest.raises(ShipyardError) as caught:
+        staging.up(sibling)
+    assert "database did not become healthy within 6 seconds" in caught.value.message
+    assert "Its last log lines" in caught.value.message
+    assert "shipyard logs db" in (caught.value.hint or "")
+    assert _leftovers(client, load_plan(sibling).app) == {
+        "containers": [],
+        "networks": [],
+        "volumes": [],
+    }
+
+
+@docker_test
+def test_crashing_api_shows_its_logs_and_leaves_nothing(client, sibling, monkeypatch):
+    monkeypatch.setattr(
+        staging, "API_HEALTHCHECK", {**staging.API_HEALTHCHECK, "start_period": 5 * 10**9}
+    )
+    main = sibling / "app" / "main.py"
+    main.write_text(
+        main.read_text(encoding="utf-8") + "\nraise RuntimeError('the API refuses to start')\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(ShipyardError) as caught:
+        staging.up(sibling)
+    assert caught.value.message.startswith("The API")
+    assert "the API refuses to start" in caught.value.message
+    assert "shipyard logs api" in (caught.value.hint or "")
+    assert _leftovers(client, load_plan(sibling).app) == {
+        "containers": [],
+        "networks": [],
+        "volumes": [],
+    }
+
+
+@docker_test
+def test_taken_port_asked_for_explicitly_is_refused_before_anything_is_made(client, sibling):
+    with socket.socket() as holder:
+        holder.bind(("127.0.0.1", 0))
+        holder.listen()
+        port = holder.getsockname()[1]
+        with pytest.raises(BadInput) as caught:
+            staging.up(sibling, port=port)
+    assert f"Port {port} is already taken" in caught.value.message
+    assert _leftovers(client, load_plan(sibling).app) == {
+        "containers": [],
+        "networks": [],
+        "volumes": [],
+    }
+
+
+def test_unreachable_engine_says_how_to_start_docker(tmp_path, monkeypatch):
+    monkeypatch.setenv("DOCKER_HOST", f"unix://{tmp_path}/missing.sock")
+    project = tmp_path / "p"
+    project.mkdir()
+    (project / "shipyard.yaml").write_text(SPEC.format(name="no-engine"), encoding="utf-8")
+    (project / "Dockerfile").write_text("FROM scratch\n", encoding="utf-8")
+    result = CliRunner().invoke(cli, ["up", "--target", "docker", "-C", str(project)])
+    assert result.exit_code == 1
+    assert "cannot reach the Docker engine" in result.stderr
+    assert "--target local" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+# --- the end: down --volumes ------------------------------------------------------------------
+
+
+@docker_test
+def test_down_volumes_asks_first_then_leaves_nothing(client, project):
+    runner = CliRunner()
+    app = load_plan(project).app
+    refused = runner.invoke(cli, ["down", "--volumes", "-C", str(project)])
+    assert refused.exit_code == 2 and "--yes" in refused.stderr
+    assert _leftovers(client, app)["volumes"] == [load_plan(project).volume]
+    done = runner.invoke(cli, ["down", "--volumes", "--yes", "-C", str(project)])
+    assert done.exit_code == 0, done.stderr
+    assert _leftovers(client, app) == {"containers": [], "networks": [], "volumes": []}
+
+
+# --- no engine needed ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("explicit", [False, True])
+def test_a_taken_port_moves_to_the_next_free_one_saying_so(explicit):
+    with socket.socket() as holder:
+        holder.bind(("127.0.0.1", 0))
+        holder.listen()
+        taken = holder.getsockname()[1]
+        notes: list[str] = []
+        if explicit:
+            with pytest.raises(BadInput):
+                services.choose_port(
+                    taken, "127.0.0.1", held=None, explicit=True, what="API", notes=notes
+                )
+            return
+        chosen = services.choose_port(
+            taken, "127.0.0.1", held=None, explicit=False, what="API", notes=notes
+        )
+        assert chosen > taken
+        assert notes == [
+            f"Port {taken} is taken by another program; the API uses port {chosen} instead."
+        ]
+        # A port our own container already holds is not "taken".
+        assert (
+            services.choose_port(
+                taken, "127.0.0.1", held=taken, explicit=False, what="API", notes=[]
+            )
+            == taken
+        )
