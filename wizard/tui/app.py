@@ -1,0 +1,264 @@
+"""The Shipyard wizard: an App that walks the checklist's steps and returns the LaunchSpec."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import ClassVar
+
+from textual.app import App
+from textual.binding import Binding, BindingType
+from textual.screen import Screen
+
+from wizard import drafts
+from wizard.answers import blank_spec
+from wizard.checklist import Checklist, Step, load_checklist
+from wizard.spec import LaunchSpec
+from wizard.spec.validate import check
+from wizard.tui.base import StepScreen
+from wizard.tui.basics import BasicsScreen
+from wizard.tui.dialogs import Choice
+from wizard.tui.done import DoneScreen
+from wizard.tui.frontend import FrontendScreen
+from wizard.tui.login import LoginScreen
+from wizard.tui.objects import ObjectsScreen
+from wizard.tui.ownership import OwnershipScreen
+from wizard.tui.permissions import PermissionsScreen
+from wizard.tui.progress import ProgressScreen
+from wizard.tui.review import EditReviewScreen, ReviewScreen
+from wizard.tui.staging import StagingScreen
+from wizard.tui.welcome import WelcomeScreen
+
+# The checklist names a screen for each step it wants asked; these are the screens.
+SCREENS: dict[str, type[StepScreen]] = {
+    "basics": BasicsScreen,
+    "objects": ObjectsScreen,
+    "ownership": OwnershipScreen,
+    "login": LoginScreen,
+    "permissions": PermissionsScreen,
+    "frontend": FrontendScreen,
+    "staging": StagingScreen,
+}
+
+
+class ShipyardApp(App[LaunchSpec | None]):
+    """`new` mode creates the project at the end; `edit` mode returns the changed spec."""
+
+    CSS_PATH = "shipyard.tcss"
+    TITLE = "Shipyard"
+    ENABLE_COMMAND_PALETTE = False
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("ctrl+q", "quit_wizard", "Quit", priority=True),
+        Binding("ctrl+c", "quit_wizard", "Quit", show=False, priority=True),
+    ]
+
+    def __init__(self, dest: Path | None = None, *, spec: LaunchSpec | None = None,
+                 mode: str = "new", checklist: Checklist | None = None,
+                 save_drafts: bool = True) -> None:
+        super().__init__()
+        self.dest = Path(os.path.abspath(dest)) if dest is not None else None
+        self.spec = spec.model_copy(deep=True) if spec is not None else blank_spec()
+        self.original = spec
+        self.mode = mode
+        self.steps: list[Step] = (checklist or load_checklist()).wizard_steps
+        self.save_drafts = save_drafts and mode == "new"
+        self.permissions_touched: set[str] = set(self.spec.objects) if spec is not None else set()
+        self.draft_file: Path | None = None
+        self.created: Path | None = None
+        self.busy = False
+        self.quit_message = "Cancelled: nothing was written."
+        self._step = "welcome"
+
+    # --- where things go ------------------------------------------------------------------------
+
+    @property
+    def target(self) -> Path | None:
+        """The project folder: the one given, else ./<app name> once the name is valid."""
+        if self.dest is not None:
+            return self.dest
+        name = self.spec.app.name
+        if name and not any(path[:2] == ("app", "name") for path, _ in check(self.spec)):
+            return Path.cwd() / name
+        return None
+
+    def on_mount(self) -> None:
+        if self.mode == "edit":
+            self.show_step(0)
+            return
+        self.push_screen(WelcomeScreen(self.steps, str(self.dest) if self.dest else None))
+        draft = drafts.find_draft(self.dest) if self.save_drafts else None
+        if draft is not None:
+            self._offer_resume(draft)
+
+    def _offer_resume(self, draft: drafts.Draft) -> None:
+        title = draft.spec.app.title or "your app"
+        step = next((s.title for s in self.steps if s.id == draft.step), "the review")
+
+        def answered(key: str | None) -> None:
+            if key == "r":
+                self.spec = draft.spec
+                self.dest = self.dest or draft.dest
+                self.draft_file = draft.path
+                self.permissions_touched = set(self.spec.objects)
+                index = next((i for i, s in enumerate(self.steps) if s.id == draft.step), len(self.steps))
+                self.show_step(index)
+            elif key == "n":
+                drafts.discard_draft(draft.path)
+
+        self.push_screen(Choice(
+            "Pick up where you left off?",
+            f"Answers for {title} were saved in {draft.path} (you were at: {step}).",
+            [("r", "Resume"), ("n", "Start over")]), answered)
+
+    # --- moving between steps -------------------------------------------------------------------
+
+    def show_step(self, index: int) -> None:
+        if index >= len(self.steps):
+            self._step = "review"
+            review = EditReviewScreen if self.mode == "edit" else ReviewScreen
+            self._show(review(self.spec, self.target, self.mode))
+            return
+        index = max(index, 0)
+        step = self.steps[index]
+        self._step = step.id
+        screen_class = SCREENS[step.screen or ""]
+        self._show(screen_class(self.spec, step, index + 1, len(self.steps)))
+
+    def _show(self, screen: Screen[None]) -> None:
+        if len(self.screen_stack) > 1:
+            self.switch_screen(screen)
+        else:
+            self.push_screen(screen)
+
+    def on_welcome_screen_started(self) -> None:
+        self.show_step(0)
+
+    def on_step_screen_navigated(self, message: StepScreen.Navigated) -> None:
+        index = next(i for i, step in enumerate(self.steps) if step.id == message.step_id)
+        going = index + message.direction
+        self.save_draft(self.steps[max(going, 0)].id if going < len(self.steps) else "review")
+        if going < 0:
+            if self.mode == "new":
+                self._step = "welcome"
+                self._show(WelcomeScreen(self.steps, str(self.target) if self.target else None))
+            return
+        self.show_step(going)
+
+    def on_step_screen_answers_changed(self, message: StepScreen.AnswersChanged) -> None:
+        self.save_draft(message.step_id)
+
+    def on_review_screen_went_back(self) -> None:
+        self.show_step(len(self.steps) - 1)
+
+    def on_review_screen_confirmed(self) -> None:
+        if self.mode == "edit":
+            self.exit(self.spec)
+            return
+        target = self.target
+        if target is None:
+            return
+        from wizard.errors import ShipyardError
+        from wizard.pipeline import check_destination
+
+        try:
+            check_destination(target)
+        except ShipyardError as problem:
+            self.push_screen(Choice("That folder cannot be used", f"{problem.message}\n{problem.hint or ''}",
+                                    [("enter", "Back to the review")]))
+            return
+        self.busy = True
+        self._step = "progress"
+        self._show(ProgressScreen(self.spec, target))
+
+    def on_progress_screen_finished(self, message: ProgressScreen.Finished) -> None:
+        self.busy = False
+        self.created = message.path
+        drafts.discard_draft(self.draft_file)
+        self.draft_file = None
+        self._step = "done"
+        self._show(DoneScreen(self.spec, message.path))
+
+    def on_progress_screen_failed(self, message: ProgressScreen.Failed) -> None:
+        self.busy = False
+        progress = self.screen
+
+        def answered(key: str | None) -> None:
+            if key == "r" and isinstance(progress, ProgressScreen):
+                self.busy = True
+                progress.restart()
+            elif key == "q":
+                self.quit_message = self._on_disk()
+                self.exit(None)
+            else:
+                self.show_step(len(self.steps))
+
+        self.push_screen(Choice("The project was not created",
+                                f"{message.message}\n{message.hint or ''}\nNothing was left in "
+                                f"{self.target}; your answers are kept.",
+                                [("r", "Try again"), ("b", "Back to the review"), ("q", "Quit")],
+                                classes="error"), answered)
+
+    def on_done_screen_closed(self) -> None:
+        self.exit(self.spec)
+
+    # --- drafts and quitting --------------------------------------------------------------------
+
+    def save_draft(self, step: str) -> None:
+        if not self.save_drafts or self.created is not None:
+            return
+        target = self.target
+        if target is None:
+            return
+        path = drafts.draft_path(target)
+        if self.draft_file is not None and self.draft_file != path:
+            drafts.discard_draft(self.draft_file)
+        try:
+            self.draft_file = drafts.save_draft(target, self.spec, step)
+        except OSError as exc:
+            self.save_drafts = False
+            self.notify(f"Your answers cannot be saved as you go ({exc.strerror}); "
+                        "finish in one sitting.", title="No draft", severity="warning")
+
+    def _on_disk(self) -> str:
+        if self.mode == "edit":
+            return "Cancelled: shipyard.yaml was not changed."
+        target = self.target
+        where = f" into {_shown(target)}" if target else ""
+        if self.draft_file is not None and self.draft_file.exists():
+            again = f"shipyard new {_shown(self.dest)}" if self.dest else "shipyard new"
+            return (f"Cancelled: nothing was written{where}. Your answers are saved in "
+                    f"{_shown(self.draft_file)}; run `{again}` to pick up where you left off.")
+        return f"Cancelled: nothing was written{where}."
+
+    def action_quit_wizard(self) -> None:
+        if self.busy:
+            self.notify("Shipyard is creating the project; it takes a few seconds more.",
+                        title="Please wait")
+            return
+        if self.created is not None:
+            self.exit(self.spec)
+            return
+        if isinstance(self.screen, Choice) and self.screen.title_text == "Quit Shipyard?":
+            return
+        if isinstance(self.screen, StepScreen):
+            self.screen.save_answers()
+            self.save_draft(self._step)
+        message = self._on_disk()
+
+        def answered(key: str | None) -> None:
+            if key == "y":
+                self.quit_message = message
+                self.exit(None)
+
+        self.push_screen(Choice("Quit Shipyard?", message.replace("Cancelled: ", "If you quit now, ", 1),
+                                [("y", "Quit"), ("n", "Keep going")]), answered)
+
+
+def _shown(path: Path | None) -> str:
+    if path is None:
+        return ""
+    try:
+        relative = os.path.relpath(path)
+    except ValueError:
+        return str(path)
+    return str(path) if relative.startswith("..") else relative

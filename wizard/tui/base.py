@@ -1,0 +1,102 @@
+"""What every step screen shares: the heading, the question's why, key hints and step navigation."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, ClassVar
+
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import VerticalScroll
+from textual.message import Message
+from textual.screen import Screen
+from textual.widgets import Footer, Static
+
+from wizard import answers
+
+if TYPE_CHECKING:
+    from wizard.checklist import Item, Step
+    from wizard.spec import LaunchSpec
+
+
+class StepScreen(Screen[None]):
+    """One checklist step: subclasses compose the body and write answers into `spec`."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("ctrl+n", "next", "Next step"),
+        Binding("ctrl+p", "back", "Back"),
+        Binding("f1", "why", "Why?"),
+    ]
+
+    class Navigated(Message):
+        """The founder asked to leave this step: +1 forward, -1 back."""
+
+        def __init__(self, step_id: str, direction: int) -> None:
+            super().__init__()
+            self.step_id = step_id
+            self.direction = direction
+
+    class AnswersChanged(Message):
+        """Answers on this step changed (the app saves the draft)."""
+
+        def __init__(self, step_id: str) -> None:
+            super().__init__()
+            self.step_id = step_id
+
+    def __init__(self, spec: LaunchSpec, step: Step, number: int, total: int) -> None:
+        super().__init__(id=f"step-{step.id}", classes="step")
+        self.spec = spec
+        self.step = step
+        self.number = number
+        self.total = total
+
+    def compose(self) -> ComposeResult:
+        yield Static(f"Shipyard · step {self.number} of {self.total} · {self.step.title}",
+                     classes="step-heading", markup=False)
+        if self.step.intro:
+            yield Static(" ".join(self.step.intro.split()), classes="intro", markup=False)
+        yield from self.compose_body()
+        yield Static("", id="step-problems", classes="problems", markup=False)
+        yield Footer(compact=True)
+
+    def compose_body(self) -> ComposeResult:
+        yield VerticalScroll()
+
+    def item(self, item_id: str) -> Item:
+        return self.step.item(item_id)
+
+    def question(self, item_id: str) -> ComposeResult:
+        """An item's question with its plain-English why."""
+        item = self.item(item_id)
+        yield Static(item.question or item.title, classes="question", markup=False)
+        yield Static(" ".join(item.why.split()), classes="why", markup=False)
+
+    def save_answers(self) -> None:
+        """Write what the widgets hold into `spec` (most screens do it as the founder types)."""
+
+    def changed(self) -> None:
+        self.post_message(self.AnswersChanged(self.step.id))
+
+    def show_problems(self, problems: list[str]) -> None:
+        box = self.query_one("#step-problems", Static)
+        box.update("\n".join(f"Fix first: {problem}" for problem in problems[:3]))
+        box.set_class(bool(problems), "-shown")
+
+    def action_next(self) -> None:
+        self.save_answers()
+        problems = answers.problems_on(self.spec, self.step.screen or "")
+        self.show_problems(problems)
+        if problems:
+            self.notify(problems[0], title="Not yet", severity="warning")
+            return
+        self.post_message(self.Navigated(self.step.id, +1))
+
+    def action_why(self) -> None:
+        from wizard.tui.dialogs import Choice
+
+        text = "\n\n".join(f"{item.question or item.title}\n{' '.join(item.why.split())}"
+                           for item in self.step.items)
+        self.app.push_screen(Choice(self.step.title, text, [("enter", "Close")]))
+
+    def action_back(self) -> None:
+        self.save_answers()
+        self.post_message(self.Navigated(self.step.id, -1))

@@ -1,0 +1,72 @@
+"""Step: app basics — the title, the short name and the roles, validated as they are typed."""
+
+from __future__ import annotations
+
+from textual.app import ComposeResult
+from textual.containers import VerticalScroll
+from textual.widgets import Input, Static
+
+from wizard import answers
+from wizard.spec.models import App
+from wizard.tui.base import StepScreen
+
+_INPUTS = ("title", "name", "roles")
+
+
+class BasicsScreen(StepScreen):
+    """Title first; the short name follows it until the founder edits the name by hand."""
+
+    def compose_body(self) -> ComposeResult:
+        spec = self.spec
+        self._name_follows_title = not spec.app.name or spec.app.name == answers.slugify(spec.app.title)
+        with VerticalScroll(classes="body"):
+            yield from self.question("app-title")
+            yield Input(spec.app.title, placeholder=str(self.item("app-title").default),
+                        id="title", compact=True)
+            yield Static("", id="title-problem", classes="field-problem", markup=False)
+            yield from self.question("app-name")
+            yield Input(spec.app.name, placeholder=str(self.item("app-name").default),
+                        id="name", compact=True)
+            yield Static("", id="name-problem", classes="field-problem", markup=False)
+            yield from self.question("roles")
+            yield Input(", ".join(spec.roles), placeholder="for example: staff, teacher", id="roles",
+                        compact=True)
+            yield Static("", id="roles-problem", classes="field-problem", markup=False)
+
+    def on_mount(self) -> None:
+        self.query_one("#title", Input).focus()
+
+    def on_input_changed(self, event: Input.Changed) -> None:
+        if event.input.id == "name" and event.input.has_focus:
+            self._name_follows_title = event.value == answers.slugify(self._value("title"))
+        if event.input.id == "title" and self._name_follows_title:
+            self.query_one("#name", Input).value = answers.slugify(event.value)
+        self.save_answers()
+        self._validate(touched=event.input.id or "")
+        self.changed()
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        if event.input.id == _INPUTS[-1]:
+            self.action_next()
+        else:
+            self.focus_next()
+
+    def _value(self, name: str) -> str:
+        return self.query_one(f"#{name}", Input).value
+
+    def save_answers(self) -> None:
+        self.spec.app = App(name=self._value("name").strip(), title=self._value("title").strip())
+        self.spec.roles = [role for role in answers.split_words(self._value("roles")) if role != "admin"]
+
+    def _validate(self, touched: str = "") -> dict[str, str]:
+        problems = answers.app_problem(self.spec.app.title, self.spec.app.name, self.spec.roles)
+        if not self.spec.app.title:
+            problems.setdefault("title", "give your app a title, like Studio Booking")
+        for name in _INPUTS:
+            label = self.query_one(f"#{name}-problem", Static)
+            # An empty answer is only a problem once the founder has been there.
+            show = problems.get(name, "") if (self._value(name) or name == touched) else ""
+            label.update(show)
+            self.query_one(f"#{name}", Input).set_class(bool(show), "-invalid")
+        return problems

@@ -1,0 +1,47 @@
+"""Small modal dialogs: confirm quitting, a failure to read, resume a draft, a yes/no question."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from textual import events
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, Vertical
+from textual.content import Content
+from textual.screen import ModalScreen
+from textual.widgets import Button, Static
+
+
+class Choice(ModalScreen[str]):
+    """A message and a few answers, each with its own key; dismisses with the answer's key."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "choose('escape')", "Cancel")]
+
+    def __init__(self, title: str, message: str, options: list[tuple[str, str]],
+                 *, classes: str = "") -> None:
+        super().__init__(classes=f"dialog {classes}".strip())
+        self.title_text = title
+        self.message = message
+        self.options = options  # (key, label)
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog-box"):
+            yield Static(self.title_text, classes="dialog-title", markup=False)
+            yield Static(self.message, classes="dialog-message", markup=False)
+            with Horizontal(classes="dialog-buttons"):
+                for index, (key, label) in enumerate(self.options):
+                    yield Button(Content(f"{label} ({key})"), id=f"choice-{key}",
+                                 variant="primary" if index == 0 else "default")
+
+    def on_key(self, event: events.Key) -> None:
+        if event.key in {key for key, _label in self.options}:
+            event.stop()
+            self.dismiss(event.key)
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        event.stop()
+        self.dismiss((event.button.id or "").removeprefix("choice-"))
+
+    def action_choose(self, key: str) -> None:
+        self.dismiss(key)

@@ -1,0 +1,69 @@
+"""The last screen: where the project is, its addresses, and what to do next."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import ClassVar
+
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import VerticalScroll
+from textual.message import Message
+from textual.screen import Screen
+from textual.widgets import Footer, Static
+
+from wizard.spec import LaunchSpec
+from wizard.spec.naming import route_name
+
+
+class DoneScreen(Screen[None]):
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("enter", "close", "Finish"),
+        Binding("q", "close", "Finish", show=False),
+    ]
+
+    class Closed(Message):
+        """The founder has read the last screen."""
+
+    def __init__(self, spec: LaunchSpec, path: Path) -> None:
+        super().__init__(id="done")
+        self.spec = spec
+        self.path = path
+
+    def compose(self) -> ComposeResult:
+        shown = _relative(self.path)
+        yield Static(f"Shipyard · {self.spec.app.title} is ready", classes="step-heading", markup=False)
+        with VerticalScroll(classes="body"):
+            yield Static(f"Your backend is in {self.path}\nIt is committed to Git; its secrets are in "
+                         ".env, which Git ignores.", classes="question", markup=False)
+            up = "shipyard up" + (" --target local" if self.spec.staging.target == "local" else "")
+            routes = ", ".join(f"/api/{route_name(name)}" for name in self.spec.objects)
+            yield Static(
+                "Next steps:\n"
+                f"  1. cd {shown}\n"
+                f"  2. {up}        starts staging and prints its addresses\n"
+                "  3. open the API address with /docs added to try every endpoint\n"
+                "  4. shipyard check     the launch checklist, against the running API\n"
+                "  5. shipyard publish   puts the project on GitHub",
+                classes="plan", markup=False)
+            yield Static(
+                "Addresses once staging runs (the port is printed by shipyard up):\n"
+                "  API docs:  <api address>/docs\n"
+                "  Health:    <api address>/health\n"
+                f"  Your data: {routes}\n"
+                f"Tell your frontend to call the API address; it accepts requests from "
+                f"{', '.join(self.spec.frontend.origins) or 'no browser origins yet'}.",
+                classes="why", markup=False)
+        yield Static("Press Enter to finish.", classes="call-to-action")
+        yield Footer(compact=True)
+
+    def action_close(self) -> None:
+        self.post_message(self.Closed())
+
+
+def _relative(path: Path) -> str:
+    try:
+        return os.path.relpath(path)
+    except ValueError:
+        return str(path)

@@ -1,0 +1,37 @@
+"""Step: the addresses the frontend runs at (CORS origins), checked as they are typed."""
+
+from __future__ import annotations
+
+from textual.app import ComposeResult
+from textual.containers import VerticalScroll
+from textual.widgets import Input, Static
+
+from wizard import answers
+from wizard.tui.base import StepScreen
+
+
+class FrontendScreen(StepScreen):
+    def compose_body(self) -> ComposeResult:
+        with VerticalScroll(classes="body"):
+            yield from self.question("cors-origins")
+            yield Input(", ".join(self.spec.frontend.origins), id="origins", compact=True,
+                        placeholder="http://localhost:5173, https://app.example.com")
+            yield Static("", id="origins-problem", classes="field-problem", markup=False)
+            yield Static("Separate addresses with commas. Enter goes on.", classes="key-help")
+
+    def on_mount(self) -> None:
+        self.query_one("#origins", Input).focus()
+
+    def on_input_changed(self, event: Input.Changed) -> None:
+        self.save_answers()
+        problem = answers.origin_problem(self.spec.frontend.origins) or ""
+        self.query_one("#origins-problem", Static).update(problem)
+        event.input.set_class(bool(problem), "-invalid")
+        self.changed()
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        self.action_next()
+
+    def save_answers(self) -> None:
+        self.spec.frontend.origins = answers.split_words(self.query_one("#origins", Input).value)

@@ -1,0 +1,90 @@
+"""The review: the spec as YAML and what the launch check would warn about, before anything is written."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import ClassVar
+
+from rich.syntax import Syntax
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import VerticalScroll
+from textual.message import Message
+from textual.screen import Screen
+from textual.widgets import Footer, Static
+
+from wizard import answers
+from wizard.spec import LaunchSpec, dump_spec
+from wizard.spec.validate import check
+
+
+class ReviewScreen(Screen[None]):
+    """Ctrl+N creates the project (or saves shipyard.yaml when editing); Ctrl+P goes back."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("ctrl+n", "confirm", "Create the project"),
+        Binding("ctrl+p", "back", "Back"),
+    ]
+
+    class Confirmed(Message):
+        """The founder accepted the answers."""
+
+    class WentBack(Message):
+        """The founder wants to change something."""
+
+    def __init__(self, spec: LaunchSpec, target: Path | None, mode: str = "new") -> None:
+        super().__init__(id="review")
+        self.spec = spec
+        self.target = target
+        self.mode = mode
+
+    def compose(self) -> ComposeResult:
+        yield Static("Shipyard · review your answers", classes="step-heading")
+        with VerticalScroll(classes="body", id="review-body"):
+            yield Static(self._where(), classes="question", markup=False)
+            problems = check(self.spec)
+            if problems:
+                lines = "\n".join(f"  - {answers.screen_of(path)}: {message}" for path, message in problems)
+                yield Static(f"Fix these first (Ctrl+P goes back):\n{lines}", classes="problems -shown",
+                             markup=False)
+            warnings = answers.launch_warnings(self.spec)
+            heading = "What the launch check would warn about:" if warnings else (
+                "The launch check has nothing to warn about in these answers.")
+            body = "\n".join(f"  ! {warning}" for warning in warnings)
+            yield Static(f"{heading}\n{body}".rstrip(), classes="warnings", markup=False)
+            notes = answers.safe_identifiers(self.spec)
+            if notes:
+                yield Static("\n".join(notes), classes="why", markup=False)
+            yield Static("shipyard.yaml (every answer, in one file you can edit later):",
+                         classes="question")
+            if not problems:
+                yield Static(Syntax(dump_spec(self.spec), "yaml", theme="ansi_dark",
+                                    background_color="default"), id="yaml")
+        yield Footer(compact=True)
+
+    def on_mount(self) -> None:
+        self.query_one("#review-body").focus()
+
+    def _where(self) -> str:
+        if self.mode == "edit":
+            return f"Ctrl+N saves these answers to {self.target}."
+        return f"Ctrl+N creates the project in {self.target}: rendered, with secrets in .env, committed to Git."
+
+    def action_confirm(self) -> None:
+        if check(self.spec):
+            self.notify("Some answers need fixing first; they are listed at the top.",
+                        title="Not yet", severity="warning")
+            return
+        self.post_message(self.Confirmed())
+
+    def action_back(self) -> None:
+        self.post_message(self.WentBack())
+
+
+class EditReviewScreen(ReviewScreen):
+    """The review when editing an existing project: Ctrl+N saves shipyard.yaml."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("ctrl+n", "confirm", "Save shipyard.yaml")]
+
+    def __init__(self, spec: LaunchSpec, target: Path | None, mode: str = "edit") -> None:
+        super().__init__(spec, target, mode)
