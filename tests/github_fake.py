@@ -59,6 +59,7 @@ class FakeGitHub:
         orgs: dict[str, set[str]] | None = None,
         scopes: dict[str, str] | None = None,
         git_over_http: bool = False,
+        prefix: str = "",
     ) -> None:
         self.root = root
         self.root.mkdir(parents=True, exist_ok=True)
@@ -66,6 +67,7 @@ class FakeGitHub:
         self.orgs = {k.lower(): v for k, v in (orgs or {"acme": {"octo"}}).items()}
         self.scopes = dict(scopes or {})  # token -> X-OAuth-Scopes; default "repo"
         self.git_over_http = git_over_http
+        self.prefix = prefix.rstrip("/")  # "/api/v3" serves the API as GitHub Enterprise does
         self.repos: dict[str, FakeRepo] = {}
         self.requests: list[Recorded] = []
         self.git_requests: list[Recorded] = []
@@ -98,7 +100,7 @@ class FakeGitHub:
 
     @property
     def api_url(self) -> str:
-        return self.base_url
+        return self.base_url + self.prefix
 
     # --- state helpers for tests -------------------------------------------------------
 
@@ -302,9 +304,14 @@ class _Handler(BaseHTTPRequestHandler):
             body = json.loads(raw) if raw else None
         except ValueError:
             body = raw.decode("utf-8", "replace")
+        path = parts.path
+        if self.fake.prefix and not path.startswith(self.fake.prefix + "/"):
+            self._send(404, {}, b'{"message": "Not Found"}')
+            return
+        path = path.removeprefix(self.fake.prefix)
         with self.fake._lock:
-            self.fake.requests.append(Recorded(self.command, parts.path, headers, body))
-            status, data, extra = self.fake.handle_api(self.command, parts.path, headers, body)
+            self.fake.requests.append(Recorded(self.command, path, headers, body))
+            status, data, extra = self.fake.handle_api(self.command, path, headers, body)
         payload = json.dumps(data).encode()
         self._send(status, {"Content-Type": "application/json; charset=utf-8", **extra}, payload)
 

@@ -567,3 +567,13 @@ def closed_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
+
+
+def test_enterprise_api_url_with_a_path_is_honoured(project, tmp_path, monkeypatch):
+    with FakeGitHub(tmp_path / "ghes", tokens={TOKEN: LOGIN}, prefix="/api/v3") as server:
+        monkeypatch.setenv("GITHUB_API_URL", server.api_url + "/")
+        monkeypatch.setenv("GITHUB_TOKEN", TOKEN)
+        published = publish(project, github_name=f"{LOGIN}/club-house")
+
+        assert [r.path for r in server.requests] == ["/user", "/user/repos"]
+        assert head(server.repository(LOGIN, "club-house").path) == published.head

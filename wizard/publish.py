@@ -14,6 +14,7 @@ from wizard.errors import BadInput, ShipyardError
 from wizard.events import Event, EventSink, ignore
 
 REMOTE_NAME = "origin"
+_STALL_LIMITS = {"GIT_HTTP_LOW_SPEED_LIMIT": "1000", "GIT_HTTP_LOW_SPEED_TIME": "60"}
 _GITHUB_NAME = re.compile(r"^([A-Za-z0-9](?:[A-Za-z0-9-]{0,38}))/([A-Za-z0-9._-]{1,100})$")
 
 
@@ -173,6 +174,9 @@ def _push(
     git_env = dict(destination.git_env)
     if not prompts or git_env:  # with a token, a prompt would only confuse
         git_env["GIT_TERMINAL_PROMPT"] = "0"
+    # A stalled connection gives up after a minute instead of hanging CI forever.
+    for name, value in _STALL_LIMITS.items():
+        git_env.setdefault(name, os.environ.get(name, value))
 
     emit(Event("publish", f"Reading what {url} already holds"))
     branches = repo.remote_branches(project, url, git_env)
