@@ -1,0 +1,48 @@
+"""Command line: `python -m app create-admin --email E --password P`."""
+
+import argparse
+import asyncio
+import sys
+
+from sqlalchemy import select
+
+from app.core.db import SessionLocal, engine
+from app.core.security import hash_password
+from app.models.users import User
+
+
+async def create_admin(email: str, password: str) -> str:
+    """Create an admin, or make an existing user one (their password is left alone)."""
+    email = email.strip().lower()
+    async with SessionLocal() as db:
+        user = await db.scalar(select(User).where(User.email == email))
+        if user is None:
+            user = User(
+                email=email, password_hash=hash_password(password), email_verified=True, roles=[]
+            )
+            db.add(user)
+            outcome = f"Created admin {email}."
+        else:
+            outcome = f"{email} already had an account; it is now an admin."
+        user.roles = sorted({*user.roles, "admin"})
+        await db.commit()
+    await engine.dispose()
+    return outcome
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m app")
+    commands = parser.add_subparsers(dest="command", required=True)
+    admin = commands.add_parser("create-admin", help="create or promote an admin account")
+    admin.add_argument("--email", required=True)
+    admin.add_argument("--password", required=True)
+    args = parser.parse_args(argv)
+    if not 8 <= len(args.password) <= 128:
+        print("The password must be 8 to 128 characters long.", file=sys.stderr)
+        return 2
+    print(asyncio.run(create_admin(args.email, args.password)))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

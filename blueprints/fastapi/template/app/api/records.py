@@ -1,0 +1,96 @@
+"""What every object's routes share: paging, versions (ETag / If-Match) and refusals."""
+
+from dataclasses import dataclass
+from typing import Annotated, Any, NoReturn
+
+from fastapi import Depends, Header, HTTPException, Query
+from sqlalchemy import ColumnElement, func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.models.users import User
+
+# UPDATE ... RETURNING hands back the new row: no second SELECT, no stale identity map.
+RETURNING_OPTIONS = {"synchronize_session": False, "populate_existing": True}
+
+
+@dataclass(frozen=True)
+class Page:
+    limit: int
+    offset: int
+
+
+def page_params(
+    limit: Annotated[int, Query(ge=1, le=100)] = 20,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> Page:
+    return Page(limit=limit, offset=offset)
+
+
+PageDep = Annotated[Page, Depends(page_params)]
+IfMatch = Annotated[str | None, Header(description='The version you edited, as an ETag: "3"')]
+
+
+def require_sign_in(user: User | None, rule_is_public: bool) -> None:
+    """Anonymous callers get 401 for anything the rule does not open to the public."""
+    if user is None and not rule_is_public:
+        raise HTTPException(401, "Sign in first.", headers={"WWW-Authenticate": "Bearer"})
+
+
+def etag(version: int) -> str:
+    return f'"{version}"'
+
+
+def expected_version(if_match: str | None, body_version: int | None) -> int | None:
+    """The version the client edited, from If-Match or the body; None means "don't check"."""
+    if if_match is None or if_match.strip() == "*":
+        return body_version
+    value = if_match.strip().removeprefix("W/").strip('"')
+    if not value.isdigit():
+        raise HTTPException(422, 'If-Match: expected a version like "3"')
+    return int(value)
+
+
+async def count_rows(
+    db: AsyncSession, model: Any, readable: ColumnElement[bool], rows: list[Any], offset: int
+) -> int:
+    """The total for a list page. The page query carries it as a window count; only an
+    empty page past the first needs this second, cheap COUNT."""
+    if rows:
+        return int(rows[0].total)
+    if offset == 0:
+        return 0
+    return int(await db.scalar(select(func.count()).select_from(model).where(readable)) or 0)
+
+
+def not_found(label: str) -> HTTPException:
+    return HTTPException(404, f"There is no {label} with that id, or you may not see it.")
+
+
+async def explain_refusal(
+    db: AsyncSession,
+    model: Any,
+    record_id: int,
+    readable: ColumnElement[bool],
+    allowed: ColumnElement[bool],
+    action: str,
+    label: str,
+    rule: str,
+) -> NoReturn:
+    """An UPDATE or DELETE touched no row: say why, as 404, 403 or 409."""
+    row = (
+        await db.execute(
+            select(model.version, allowed.label("allowed")).where(model.id == record_id, readable)
+        )
+    ).first()
+    if row is None:
+        raise not_found(label)
+    if not row.allowed:
+        raise HTTPException(
+            403, f"You may see this {label} but not {action} it: the rule is '{rule}'."
+        )
+    raise HTTPException(
+        409,
+        f"This {label} was changed by someone else (it is now version {row.version}). "
+        "Load it again, then make your change.",
+        headers={"ETag": etag(row.version)},
+    )

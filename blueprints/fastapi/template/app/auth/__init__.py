@@ -1,0 +1,1 @@
+"""Signing in: sessions and tokens shared by every login method, one module per method's steps."""

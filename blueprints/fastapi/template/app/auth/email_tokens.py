@@ -1,0 +1,52 @@
+"""Single-use tokens sent by email: stored hashed, short-lived, spent on first use."""
+
+from datetime import timedelta
+
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.core.config import settings
+from app.core.db import utcnow
+from app.core.security import hash_token, new_token
+from app.models.users import Token
+
+
+async def issue(db: AsyncSession, user_id: int, purpose: str) -> str:
+    """Create a token for `purpose` and return it in clear (only the email ever sees it)."""
+    token = new_token()
+    db.add(
+        Token(
+            user_id=user_id,
+            purpose=purpose,
+            token_hash=hash_token(token),
+            expires_at=utcnow() + timedelta(hours=settings.email_token_hours),
+        )
+    )
+    await db.flush()
+    return token
+
+
+async def spend(db: AsyncSession, token: str, purpose: str) -> int | None:
+    """Use a token up; returns its user's id, or None if it is unknown, used or expired."""
+    user_id = await db.scalar(
+        update(Token)
+        .where(
+            Token.token_hash == hash_token(token),
+            Token.purpose == purpose,
+            Token.used_at.is_(None),
+            Token.expires_at > utcnow(),
+        )
+        .values(used_at=utcnow())
+        .returning(Token.user_id)
+    )
+    return user_id
+
+
+async def pending(db: AsyncSession, user_id: int, purpose: str) -> int:
+    """How many unused tokens a user holds (tests and rate limits use it)."""
+    rows = await db.scalars(
+        select(Token.id).where(
+            Token.user_id == user_id, Token.purpose == purpose, Token.used_at.is_(None)
+        )
+    )
+    return len(rows.all())

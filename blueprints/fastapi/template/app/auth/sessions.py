@@ -1,0 +1,93 @@
+"""Login sessions: every login method ends in start_session; refresh rotates, logout revokes."""
+
+import hmac
+import uuid
+from datetime import timedelta
+
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.core.config import settings
+from app.core.db import utcnow
+from app.core.security import (
+    InvalidToken,
+    create_access_token,
+    decode_access_token,
+    hash_token,
+    new_token,
+)
+from app.models.users import Session, User
+from app.schemas.auth import TokenPair
+
+
+async def start_session(db: AsyncSession, user: User) -> TokenPair:
+    """Open a session for a user who just proved who they are; the caller commits."""
+    session_id = uuid.uuid4().hex
+    refresh_token = f"{session_id}.{new_token()}"
+    db.add(
+        Session(
+            id=session_id,
+            user_id=user.id,
+            refresh_hash=hash_token(refresh_token),
+            expires_at=utcnow() + timedelta(days=settings.refresh_token_days),
+        )
+    )
+    await db.flush()
+    return TokenPair(
+        access_token=create_access_token(user.id, session_id), refresh_token=refresh_token
+    )
+
+
+async def user_for_access_token(db: AsyncSession, token: str) -> tuple[User, str] | None:
+    """The user behind a valid access token whose session is still open: one indexed query."""
+    try:
+        claims = decode_access_token(token)
+    except InvalidToken:
+        return None
+    user = await db.scalar(
+        select(User)
+        .join(Session, Session.user_id == User.id)
+        .where(
+            Session.id == claims.session_id,
+            Session.revoked_at.is_(None),
+            User.id == claims.user_id,
+            User.is_active,
+        )
+    )
+    return (user, claims.session_id) if user is not None else None
+
+
+async def rotate(db: AsyncSession, refresh_token: str) -> TokenPair | None:
+    """Trade a refresh token for a new pair. Each refresh token works once: presenting
+    an old one again means a copy leaked, so the whole session is revoked."""
+    session_id = refresh_token.partition(".")[0]
+    session = await db.get(Session, session_id) if session_id else None
+    if session is None or session.revoked_at is not None or session.expires_at <= utcnow():
+        return None
+    presented = hash_token(refresh_token)
+    if not hmac.compare_digest(session.refresh_hash, presented):
+        await revoke(db, session_id)
+        await db.commit()
+        return None
+    user = await db.get(User, session.user_id)
+    if user is None or not user.is_active:
+        return None
+    fresh = f"{session_id}.{new_token()}"
+    # Conditional on the old hash, so two concurrent refreshes cannot both succeed.
+    result = await db.execute(
+        update(Session)
+        .where(Session.id == session_id, Session.refresh_hash == presented)
+        .values(refresh_hash=hash_token(fresh))
+    )
+    if result.rowcount != 1:  # type: ignore[attr-defined]
+        return None
+    await db.commit()
+    return TokenPair(access_token=create_access_token(user.id, session_id), refresh_token=fresh)
+
+
+async def revoke(db: AsyncSession, session_id: str) -> None:
+    await db.execute(
+        update(Session)
+        .where(Session.id == session_id, Session.revoked_at.is_(None))
+        .values(revoked_at=utcnow())
+    )

@@ -1,0 +1,63 @@
+"""The app around the routes: probes, request ids, CORS, settings, the admin command."""
+
+import os
+import subprocess
+import sys
+
+import pytest
+from pydantic import ValidationError
+from sqlalchemy import select
+
+from app.core.config import Settings, settings
+from app.models import User
+from tests.conftest import PROJECT
+
+
+async def test_health_and_ready(client):
+    assert (await client.get("/health")).json() == {"status": "ok"}
+    assert (await client.get("/ready")).json() == {"status": "ready"}
+
+
+async def test_request_ids_are_echoed_or_made(client):
+    echoed = await client.get("/health", headers={"X-Request-ID": "abc-123"})
+    assert echoed.headers["X-Request-ID"] == "abc-123"
+    made = await client.get("/health")
+    assert len(made.headers["X-Request-ID"]) == 32
+
+
+async def test_cors_allows_only_the_configured_origins(client):
+    allowed = settings.cors_origins[0]
+    preflight = {"Access-Control-Request-Method": "GET"}
+    ok = await client.options("/health", headers={"Origin": allowed, **preflight})
+    assert ok.headers.get("access-control-allow-origin") == allowed
+    refused = await client.options("/health", headers={"Origin": "https://evil.test", **preflight})
+    assert "access-control-allow-origin" not in refused.headers
+
+
+@pytest.mark.parametrize("secret", ["change-me", "short"])
+def test_weak_secrets_are_refused_outside_development(secret):
+    with pytest.raises(ValidationError, match="SECRET_KEY"):
+        Settings(environment="production", secret_key=secret)
+    Settings(environment="development", secret_key=secret)
+
+
+def test_database_urls_are_normalised():
+    assert Settings(database_url="postgresql://u:p@h/db").sqlalchemy_url == (
+        "postgresql+asyncpg://u:p@h/db"
+    )
+    assert Settings(database_url="").sqlalchemy_url.startswith("sqlite+aiosqlite:///")
+
+
+async def test_create_admin_command(db):
+    command = [sys.executable, "-m", "app", "create-admin", "--email", "Boss@Example.com"]
+    result = subprocess.run(
+        [*command, "--password", "a long password"],
+        cwd=PROJECT,
+        env=os.environ.copy(),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    user = await db.scalar(select(User).where(User.email == "boss@example.com"))
+    assert user is not None and user.roles == ["admin"]

@@ -1,0 +1,633 @@
+"""Find blueprints, turn a launch spec into the data a blueprint renders, and render it.
+
+Everything a template needs is computed here, in Python: safe names, tables in
+dependency order, permission rules compiled to SQLAlchemy expressions, field
+validation, sample values for the rendered tests and the expected permission
+matrix. The Jinja templates only place these strings.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+from wizard.errors import BadInput, ShipyardError
+from wizard.paths import blueprints_dir
+from wizard.spec import naming
+from wizard.spec.matrix import actors_for, expected_matrix, has_parent_owner, ownable
+from wizard.spec.models import FieldSpec, LaunchSpec, ObjectSpec
+from wizard.spec.rules import Rule
+
+ACTIONS = ("read", "create", "update", "delete")
+
+# Modules the fastapi blueprint defines beside the per-object ones (app/models/users.py, ...).
+_BLUEPRINT_MODULES = frozenset(
+    {"users", "outbox", "records", "email_password", "base", "types", "graph"}
+)
+
+_DEFAULT_STRING_LENGTH = 255
+_EMAIL_LENGTH = 320
+
+
+def find_blueprint(name: str) -> Path:
+    """The folder of the blueprint called `name` (it holds copier.yml)."""
+    folder = blueprints_dir() / name
+    if not (folder / "copier.yml").is_file():
+        available = sorted(
+            p.name for p in blueprints_dir().iterdir() if (p / "copier.yml").is_file()
+        )
+        raise BadInput(
+            f"There is no blueprint called '{name}'.",
+            hint=f"Set blueprint: to one of {', '.join(available) or '(none installed)'} in shipyard.yaml.",
+        )
+    return folder
+
+
+def render(spec: LaunchSpec, dest: Path) -> None:
+    """Render the spec's blueprint into `dest`: the same spec always gives the same bytes."""
+    import copier  # imported here: Copier is slow to import and only rendering needs it
+
+    source = find_blueprint(spec.blueprint)
+    data = blueprint_context(spec)
+    try:
+        copier.run_copy(
+            str(source),
+            str(dest),
+            data=data,
+            defaults=True,
+            quiet=True,
+            unsafe=False,
+            skip_tasks=True,
+            overwrite=True,
+            vcs_ref=None,
+        )
+    except Exception as error:  # Copier raises many kinds; the founder needs one sentence
+        raise ShipyardError(
+            f"Rendering the {spec.blueprint} blueprint failed: {error}",
+            hint="This is a bug in the blueprint, not in your spec. Please report it with your shipyard.yaml.",
+        ) from error
+    _format_python(dest)
+
+
+def _format_python(dest: Path) -> None:
+    """Give rendered Python the formatting `ruff format` would, whatever the names' lengths."""
+    ruff = _ruff_binary()
+    if ruff is None:
+        return
+    for args in (["check", "--no-cache", "--select", "I", "--fix", "--quiet"], ["format", "--no-cache", "--quiet"]):
+        subprocess.run(  # noqa: S603 - fixed argument list, our own binary
+            [ruff, *args, "."], cwd=dest, check=False, capture_output=True, timeout=120
+        )
+
+
+def _ruff_binary() -> str | None:
+    try:
+        from ruff.__main__ import find_ruff_bin  # type: ignore[import-untyped]
+
+        return str(find_ruff_bin())
+    except (ImportError, FileNotFoundError):
+        return shutil.which("ruff", path=str(Path(sys.executable).parent)) or shutil.which("ruff")
+
+
+# ---------------------------------------------------------------------------
+# The data the template receives
+# ---------------------------------------------------------------------------
+
+
+def blueprint_context(spec: LaunchSpec) -> dict[str, Any]:
+    """Everything the fastapi blueprint's templates render from, as plain JSON-able data."""
+    names = _Names(spec)
+    objects = [_object_context(spec, names, name) for name in spec.objects]
+    by_name = {obj["name"]: obj for obj in objects}
+    for obj in objects:
+        obj["heirs"] = [other for other in objects if other["owner_target"] == obj["name"]]
+        obj["passes_ownership"] = obj["owner_kind"] == "parent" and bool(obj["heirs"])
+    for obj in objects:
+        obj["heirs"] = [
+            {
+                "class_name": heir["class_name"],
+                "module": heir["module"],
+                "alias": _policy_alias(heir["module"]),
+                "attr": heir["owner_attr"],
+                "var": heir["module"].rstrip("_") + "_ids",
+                "passes_ownership": heir["passes_ownership"],
+            }
+            for heir in obj["heirs"]
+        ]
+        _policy_imports(obj, by_name)
+    order = _dependency_order(spec)
+    matrix = [
+        {"object": e.object, "actor": e.actor, "action": e.action, "outcome": e.outcome}
+        for e in expected_matrix(spec)
+    ]
+    origins = list(spec.frontend.origins)
+    kinds = {f["type"] for obj in objects for f in obj["plain_fields"]}
+    factory_datetime_imports = sorted(
+        ({"UTC", "datetime"} if "datetime" in kinds else set()) | ({"date"} if "date" in kinds else set()),
+        key=lambda n: (n.islower(), n),
+    )
+    return {
+        "factory_datetime_imports": factory_datetime_imports,
+        "app_name": spec.app.name,
+        "app_title": spec.app.title,
+        "package_name": spec.app.name,
+        "database_file": f"{spec.app.name.replace('-', '_')}.db",
+        "login_methods": list(spec.login.methods),
+        "email_password": "email_password" in spec.login.methods,
+        "roles": list(spec.roles),
+        "all_roles": spec.all_roles,
+        "cors_origins": origins,
+        "cors_origins_csv": ",".join(origins),
+        "frontend_url": origins[0] if origins else "http://localhost:5173",
+        "objects": objects,
+        "tables": [by_name[name] for name in order],
+        "matrix": matrix,
+        "matrix_actors": {name: actors_for(spec, name) for name in spec.objects},
+        "python_image": spec.staging.images.python,
+        "postgres_image": spec.staging.images.postgres,
+    }
+
+
+class _Names:
+    """Safe class, module and attribute names, kept unique across the whole project."""
+
+    def __init__(self, spec: LaunchSpec) -> None:
+        self.classes: dict[str, str] = {}
+        self.modules: dict[str, str] = {}
+        used_classes: set[str] = set()
+        used_modules: set[str] = set(_BLUEPRINT_MODULES)
+        for object_name in spec.objects:
+            cls = _unique(naming.class_name(object_name), used_classes)
+            module = _unique(naming.module_name(object_name), used_modules)
+            self.classes[object_name] = cls
+            self.modules[object_name] = module
+
+
+def _unique(name: str, used: set[str]) -> str:
+    candidate = name
+    while candidate in used:
+        candidate += "_"
+    used.add(candidate)
+    return candidate
+
+
+def _policy_alias(module: str) -> str:
+    return module.rstrip("_") + "_policy"
+
+
+def _policy_imports(obj: dict[str, Any], by_name: dict[str, dict[str, Any]]) -> None:
+    """Which models, policy modules and SQLAlchemy names an object's policy module uses."""
+    models: dict[str, str] = {}
+    modules: dict[str, str] = {}
+    for ref in obj["refs"]:
+        target = by_name[ref["target"]]
+        if target["module"] == obj["module"]:
+            ref["read_filter"] = "may_read(user)"
+            continue
+        ref["read_filter"] = f"{_policy_alias(target['module'])}.may_read(user)"
+        models[target["module"]] = target["class_name"]
+        modules[target["module"]] = _policy_alias(target["module"])
+    if obj["passes_ownership"]:
+        for heir in obj["heirs"]:
+            if heir["module"] != obj["module"]:
+                models[heir["module"]] = heir["class_name"]
+                if heir["passes_ownership"]:
+                    modules[heir["module"]] = heir["alias"]
+    obj["policy_models"] = [{"module": m, "class_name": c} for m, c in sorted(models.items())]
+    obj["policy_modules"] = [{"module": m, "alias": a} for m, a in sorted(modules.items())]
+    rules = [obj["rules"][action] for action in ("read", "update", "delete")]
+    names = {"ColumnElement", "true"}
+    if any(not rule["public"] for rule in rules):
+        names.add("false")
+    if any(len(rule["sql"]) > 1 for rule in rules if not rule["public"] and not rule["signed_in"]):
+        names.add("or_")
+    if any(
+        "select(" in term
+        for rule in rules
+        if not rule["public"] and not rule["signed_in"]
+        for term in rule["sql"]
+    ):
+        names.add("select")
+    if obj["passes_ownership"]:
+        names.add("update")
+    obj["policy_sa_imports"] = sorted(names, key=lambda n: (n[0].islower(), n))
+
+
+def _dependency_order(spec: LaunchSpec) -> list[str]:
+    """Objects ordered so reference targets come before the objects pointing at them.
+
+    Required references going round in a circle make every record impossible, so that is
+    refused. Optional references are followed too when they allow an order at all.
+    """
+    _topological(spec, required_only=True)  # raises on a circle of required references
+    try:
+        return _topological(spec, required_only=False)
+    except BadInput:
+        return _topological(spec, required_only=True)
+
+
+def _topological(spec: LaunchSpec, *, required_only: bool) -> list[str]:
+    order: list[str] = []
+    visiting: list[str] = []
+
+    def visit(name: str) -> None:
+        if name in order:
+            return
+        if name in visiting:
+            cycle = " -> ".join([*visiting[visiting.index(name) :], name])
+            raise BadInput(
+                f"Required references go round in a circle ({cycle}), so no record could ever be created.",
+                hint="Make one of those reference fields optional (remove required: true).",
+            )
+        visiting.append(name)
+        for field in spec.objects[name].ref_fields.values():
+            if field.required or (not required_only and field.to != name):
+                visit(field.to or "")
+        visiting.pop()
+        order.append(name)
+
+    for name in spec.objects:
+        visit(name)
+    return order
+
+
+def _words(name: str) -> str:
+    return naming.snake(name).replace("_", " ")
+
+
+def _object_context(spec: LaunchSpec, names: _Names, object_name: str) -> dict[str, Any]:
+    obj = spec.objects[object_name]
+    class_name = names.classes[object_name]
+    module = names.modules[object_name]
+    fields = [_field_context(spec, names, obj, name, field) for name, field in obj.fields.items()]
+    refs = [f for f in fields if f["is_ref"]]
+    owner_field = obj.owner_field
+    owner_ref = next((f for f in refs if f["name"] == owner_field), None)
+    for ref in refs:
+        ref["var"] = naming.snake(ref["name"]) + "_record"
+        ref["target_fn"] = naming.snake(ref["target"])
+        ref["factory_owner"] = "owner" if ref["name"] == owner_field else "parent_owner or owner"
+    label = _words(object_name)
+    route = naming.route_name(object_name)
+    rules = {
+        action: _rule_context(spec, obj, class_name, fields, obj.permissions.rule(action))
+        for action in ACTIONS
+    }
+    create_check = _create_check(obj, obj.permissions.rule("create"))
+    plain_fields = [f for f in fields if not f["is_ref"]]
+    change = plain_fields[0] if plain_fields else None
+    return {
+        "name": object_name,
+        "class_name": class_name,
+        "module": module,
+        "table": naming.table_name(object_name),
+        "route": route,
+        "path": f"/api/{route}",
+        "label": label,
+        "plural_label": route.replace("-", " "),
+        "tag": route,
+        "fn": route.replace("-", "_"),
+        "fn_one": naming.snake(object_name),
+        "owner_kind": obj.owner_kind,
+        "owner_field": owner_field,
+        "owner_attr": owner_ref["attr"] if owner_ref else None,
+        "owner_target": owner_ref["target"] if owner_ref else None,
+        "owner_spec": obj.owner,
+        "ownable": ownable(spec, object_name),
+        "has_parent_owner": has_parent_owner(obj),
+        "fields": fields,
+        "refs": refs,
+        "plain_fields": plain_fields,
+        "required_fields": [f for f in fields if f["required"]],
+        "rules": rules,
+        "create_check": create_check,
+        "read_is_public": obj.permissions.rule("read").has("public"),
+        "create_is_public": obj.permissions.rule("create").has("public"),
+        "update_is_public": obj.permissions.rule("update").has("public"),
+        "delete_is_public": obj.permissions.rule("delete").has("public"),
+        "sample_payload": {f["name"]: f["sample_json"] for f in plain_fields},
+        "sample_payload_py": _py_literal({f["name"]: f["sample_json"] for f in plain_fields}),
+        "change_py": _py_literal({change["name"]: change["change_json"]} if change else {}),
+        "owner_doc": _owner_doc(obj, fields),
+        "factory_owner_id": _factory_owner_id(obj, owner_ref),
+        "factory_doc": _factory_doc(obj, label, refs),
+        "sa_imports": _sa_imports(fields),
+        "uses_datetime": any(f["type"] == "datetime" for f in fields),
+        "uses_date": any(f["type"] == "date" for f in fields),
+        "uses_email": any(f["type"] == "email" for f in fields),
+    }
+
+
+def _owner_doc(obj: ObjectSpec, fields: list[dict[str, Any]]) -> str:
+    if obj.owner_kind == "creator":
+        return "The owner is the user who created the record."
+    if obj.owner_kind == "parent":
+        return f"The owner is inherited: whoever owns the record `{obj.owner_field}` points to."
+    return "Nobody owns these records: admins manage them."
+
+
+def _factory_owner_id(obj: ObjectSpec, owner_ref: dict[str, Any] | None) -> str:
+    if obj.owner_kind == "creator":
+        return "owner.id if owner else None"
+    if owner_ref is not None:
+        var = owner_ref["var"]
+        return f"{var}.owner_id" if owner_ref["required"] else f"{var}.owner_id if {var} else None"
+    return "None"
+
+
+def _factory_doc(obj: ObjectSpec, label: str, refs: list[dict[str, Any]]) -> str:
+    if obj.owner_kind == "creator":
+        doc = f"A {label} owned by `owner`"
+    elif obj.owner_kind == "parent":
+        doc = f"A {label} whose {_words(obj.owner_field or '')} belongs to `owner` (so the {label} does)"
+    else:
+        doc = f"A {label}; nobody owns it (admins manage these)"
+    others = [_words(ref["name"]) for ref in refs if ref["name"] != obj.owner_field]
+    if others:
+        doc += f"; its {' and '.join(others)} belong{'s' if len(others) == 1 else ''} to `parent_owner`"
+    return doc + "."
+
+
+def _sa_imports(fields: list[dict[str, Any]]) -> list[str]:
+    names = {"ForeignKey", "Integer"}
+    for field in fields:
+        kind = field["sa_type"].split("(")[0]
+        if kind != "UTCDateTime":
+            names.add(kind)
+    return sorted(names)
+
+
+def _py_literal(value: Any) -> str:
+    """A Python literal for JSON-able data, formatted like ruff would (double quotes)."""
+    return (
+        json.dumps(value, ensure_ascii=False)
+        .replace(": true", ": True")
+        .replace(": false", ": False")
+        .replace(": null", ": None")
+    )
+
+
+def _field_context(
+    spec: LaunchSpec, names: _Names, obj: ObjectSpec, name: str, field: FieldSpec
+) -> dict[str, Any]:
+    is_ref = field.is_ref
+    attr = naming.column_name(name, is_ref)
+    ctx: dict[str, Any] = {
+        "name": name,
+        "attr": attr,
+        "alias_needed": attr != name,
+        "type": field.type,
+        "is_ref": is_ref,
+        "required": field.required,
+        "nullable": not field.required,
+        "label": _words(name),
+    }
+    ctx.update(_type_context(field))
+    if is_ref:
+        target = field.to or ""
+        ctx.update(
+            target=target,
+            target_class=names.classes[target],
+            target_module=names.modules[target],
+            target_table=naming.table_name(target),
+            target_label=_words(target),
+            is_owner_field=name == obj.owner_field,
+        )
+    constraints = _constraints(field)
+    default = field.default
+    ctx["default_py"] = repr(default) if default is not None else None
+    ctx["create_annotation"], ctx["create_default"] = _create_declaration(ctx, constraints, default)
+    ctx["update_declaration"] = _update_declaration(ctx, constraints)
+    ctx["out_declaration"] = _out_declaration(ctx)
+    sample, change = _samples(field)
+    ctx["sample_json"] = sample
+    ctx["change_json"] = change
+    ctx["sample_py"] = _sample_python(field.type, sample)
+    ctx["sample_json_py"] = _py_literal(sample)
+    ctx["invalid"] = _invalid_examples(field)
+    return ctx
+
+
+_TYPES = {
+    # spec type: (python type, SQLAlchemy type for the model, for the migration)
+    "string": ("str", "String({n})", "sa.String(length={n})"),
+    "text": ("str", "Text()", "sa.Text()"),
+    "int": ("int", "Integer()", "sa.Integer()"),
+    "float": ("float", "Float()", "sa.Float()"),
+    "bool": ("bool", "Boolean()", "sa.Boolean()"),
+    "date": ("date", "Date()", "sa.Date()"),
+    "datetime": ("datetime", "UTCDateTime()", "sa.DateTime(timezone=True)"),
+    "email": ("str", "String({n})", "sa.String(length={n})"),
+    "ref": ("int", "Integer()", "sa.Integer()"),
+}
+
+
+def _type_context(field: FieldSpec) -> dict[str, Any]:
+    py_type, sa_type, migration_type = _TYPES[field.type]
+    length = (
+        _EMAIL_LENGTH if field.type == "email" else (field.max_length or _DEFAULT_STRING_LENGTH)
+    )
+    return {
+        "py_type": py_type,
+        "sa_type": sa_type.format(n=length),
+        "migration_type": migration_type.format(n=length),
+        "max_length": (field.max_length or _DEFAULT_STRING_LENGTH)
+        if field.type == "string"
+        else field.max_length,
+    }
+
+
+def _number(value: float | int) -> str:
+    return repr(int(value)) if float(value).is_integer() else repr(float(value))
+
+
+def _constraints(field: FieldSpec) -> list[str]:
+    found: list[str] = []
+    if field.type in ("string", "text"):
+        if field.min_length is not None:
+            found.append(f"min_length={field.min_length}")
+        max_length = field.max_length or (
+            _DEFAULT_STRING_LENGTH if field.type == "string" else None
+        )
+        if max_length is not None:
+            found.append(f"max_length={max_length}")
+    if field.type in ("int", "float"):
+        if field.min is not None:
+            found.append(f"ge={_number(field.min)}")
+        if field.max is not None:
+            found.append(f"le={_number(field.max)}")
+    return found
+
+
+def _annotation(ctx: dict[str, Any]) -> str:
+    return "EmailStr" if ctx["type"] == "email" else ctx["py_type"]
+
+
+def _create_declaration(
+    ctx: dict[str, Any], constraints: list[str], default: Any
+) -> tuple[str, str]:
+    """The annotation and the ` = Field(...)` part of the field in the create schema."""
+    annotation = _annotation(ctx)
+    args: list[str] = []
+    if not ctx["required"]:
+        annotation += " | None"
+        args.append(f"default={default!r}")
+    if ctx["alias_needed"]:
+        args.append(f'alias="{ctx["name"]}"')
+    args += constraints
+    return annotation, f" = Field({', '.join(args)})" if args else ""
+
+
+def _update_declaration(ctx: dict[str, Any], constraints: list[str]) -> str:
+    """Every field is optional in an update; required ones may not be set to null."""
+    annotation = _annotation(ctx) + ("" if ctx["required"] else " | None")
+    args = ["default=None"]
+    if ctx["alias_needed"]:
+        args.append(f'alias="{ctx["name"]}"')
+    args += constraints
+    return f"{ctx['attr']}: {annotation} = Field({', '.join(args)})"
+
+
+def _out_declaration(ctx: dict[str, Any]) -> str:
+    annotation = ctx["py_type"] + ("" if ctx["required"] else " | None")
+    if ctx["alias_needed"]:
+        return f'{ctx["attr"]}: {annotation} = Field(serialization_alias="{ctx["name"]}")'
+    return f"{ctx['attr']}: {annotation}"
+
+
+def _samples(field: FieldSpec) -> tuple[Any, Any]:
+    """A valid value for the field and a different valid value (for updates)."""
+    kind = field.type
+    if kind in ("string", "text"):
+        low = field.min_length or 1
+        high = field.max_length or 40
+        return _text_between("Sample", low, high), _text_between("Changed", low, high)
+    if kind == "email":
+        return "person@example.com", "changed@example.com"
+    if kind in ("int", "float"):
+        low = (
+            field.min if field.min is not None else (field.max - 10 if field.max is not None else 1)
+        )
+        high = field.max if field.max is not None else low + 10
+        first = field.default if field.default is not None else low
+        second = high if high != first else low
+        if kind == "int":
+            return int(first), int(second)
+        return float(first), float(second)
+    if kind == "bool":
+        return True, False
+    if kind == "date":
+        return "2030-01-02", "2030-02-03"
+    if kind == "datetime":
+        return "2030-01-02T09:00:00Z", "2030-02-03T10:30:00Z"
+    return None, None  # references are filled in by the fixtures
+
+
+def _text_between(word: str, low: int, high: int) -> str:
+    text = word if len(word) >= low else word + "x" * (low - len(word))
+    return text[:high]
+
+
+def _sample_python(kind: str, sample: Any) -> str:
+    """The sample as a Python expression, for inserting fixtures straight into the database."""
+    if kind == "date":
+        y, m, d = (int(p) for p in sample.split("-"))
+        return f"date({y}, {m}, {d})"
+    if kind == "datetime":
+        day, time = sample.rstrip("Z").split("T")
+        y, m, d = (int(p) for p in day.split("-"))
+        hh, mm, _ = (int(p) for p in time.split(":"))
+        return f"datetime({y}, {m}, {d}, {hh}, {mm}, tzinfo=UTC)"
+    return _py_literal(sample)
+
+
+def _invalid_examples(field: FieldSpec) -> list[dict[str, Any]]:
+    """Values the server must reject with a 422 naming the field, and why."""
+    bad: list[dict[str, Any]] = []
+    if field.type in ("string", "text"):
+        max_length = field.max_length or (
+            _DEFAULT_STRING_LENGTH if field.type == "string" else None
+        )
+        if max_length is not None:
+            bad.append(
+                {"value": "x" * (max_length + 1), "why": f"longer than {max_length} characters"}
+            )
+        if field.min_length:
+            bad.append(
+                {"value": "x" * (field.min_length - 1), "why": f"shorter than {field.min_length}"}
+            )
+    if field.type in ("int", "float"):
+        if field.min is not None:
+            bad.append({"value": field.min - 1, "why": f"below the minimum {field.min}"})
+        if field.max is not None:
+            bad.append({"value": field.max + 1, "why": f"above the maximum {field.max}"})
+        bad.append({"value": "many", "why": "not a number"})
+    if field.type == "email":
+        bad.append({"value": "not-an-email", "why": "not an email address"})
+    if field.type in ("date", "datetime"):
+        bad.append({"value": "someday", "why": "not a date"})
+    for item in bad:
+        value = item["value"]
+        long_text = isinstance(value, str) and len(value) > 20 and set(value) == {"x"}
+        item["value_py"] = f'"x" * {len(value)}' if long_text else _py_literal(value)
+    return bad
+
+
+# ---------------------------------------------------------------------------
+# Permission rules compiled for the template
+# ---------------------------------------------------------------------------
+
+
+def _rule_context(
+    spec: LaunchSpec, obj: ObjectSpec, class_name: str, fields: list[dict[str, Any]], rule: Rule
+) -> dict[str, Any]:
+    """A rule as the policy module needs it: who passes outright, and SQL for the rest."""
+    by_name = {f["name"]: f for f in fields}
+    grants = ["user.is_admin"]
+    sql: list[str] = []
+    for term in rule.terms:
+        if term.kind == "role":
+            grants.append(f'user.has_role("{term.arg}")')
+        elif term.kind == "owner" and obj.owner_kind != "none":
+            sql.append(f"{class_name}.owner_id == user.id")
+        elif term.kind == "owner_of":
+            ref = by_name[term.arg or ""]
+            target = ref["target_class"]
+            sql.append(
+                f"{class_name}.{ref['attr']}.in_(select({target}.id).where({target}.owner_id == user.id))"
+            )
+    return {
+        "text": str(rule),
+        "public": rule.has("public"),
+        "signed_in": rule.has("signed_in"),
+        "grant": " or ".join(grants),
+        "sql": sql,
+    }
+
+
+def _create_check(obj: ObjectSpec, rule: Rule) -> dict[str, Any]:
+    """The create rule as a Python check on the payload's reference targets."""
+    grants = ["user.is_admin"]
+    checks: list[str] = []
+    signed_in = rule.has("signed_in")
+    for term in rule.terms:
+        if term.kind == "role":
+            grants.append(f'user.has_role("{term.arg}")')
+        elif term.kind == "owner":
+            if obj.owner_kind == "creator":
+                signed_in = True
+            elif obj.owner_kind == "parent":
+                checks.append(f'parent_owners.get("{obj.owner_field}") == user.id')
+        elif term.kind == "owner_of":
+            checks.append(f'parent_owners.get("{term.arg}") == user.id')
+    return {
+        "text": str(rule),
+        "public": rule.has("public"),
+        "signed_in": signed_in,
+        "grant": " or ".join(grants),
+        "checks": sorted(set(checks), key=checks.index),
+    }
