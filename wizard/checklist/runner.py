@@ -26,6 +26,8 @@ SPEC_FILE = "shipyard.yaml"
 ADMIN_EMAIL_ENV = "SHIPYARD_ADMIN_EMAIL"
 ADMIN_PASSWORD_ENV = "SHIPYARD_ADMIN_PASSWORD"
 KINDS = ("spec", "project", "live")
+# Probes that trip rate limits run after every other check, so the others can still sign in.
+LAST = ("live.account_enumeration", "live.brute_force")
 
 
 def build_context(
@@ -60,25 +62,28 @@ def build_context(
     elif url:
         ctx.url, ctx.url_given = url.rstrip("/"), True
     elif project is not None:
-        ctx.url, ctx.url_missing_reason = _staging_url(project)
+        ctx.url, ctx.url_missing_reason, target = _staging_url(project)
+        if ctx.url:
+            ctx.cache["staging_target"] = target
     _find_admin(ctx)
     return ctx
 
 
-def _staging_url(project: Path) -> tuple[str | None, str]:
-    """The running staging's API URL, or None and why there is none."""
+def _staging_url(project: Path) -> tuple[str | None, str, str]:
+    """The running staging's API URL (or None and why there is none), and its target."""
     from wizard import staging
 
+    target = ""
     try:
-        module = staging.target_module(staging.default_target(project))
-        current = module.status(project)
+        target = staging.default_target(project)
+        current = staging.target_module(target).status(project)
     except ShipyardError as exc:
-        return None, f"staging could not be inspected: {exc.message}"
+        return None, f"staging could not be inspected: {exc.message}", target
     except Exception as exc:  # the Docker SDK raises its own kinds when no engine answers
-        return None, f"staging could not be inspected: {exc}"
+        return None, f"staging could not be inspected: {exc}", target
     if current.running and current.api_url:
-        return current.api_url.rstrip("/"), ""
-    return None, "staging is not running (start it with `shipyard up`, or pass --url URL)"
+        return current.api_url.rstrip("/"), "", target
+    return None, "staging is not running (start it with `shipyard up`, or pass --url URL)", target
 
 
 def _find_admin(ctx: CheckContext) -> None:
@@ -100,14 +105,16 @@ def run_checklist(
     outcomes: dict[str, Outcome | Exception] = {}
     started = time.monotonic()
     items: list[ItemResult] = []
+    wanted = [c.id for _, _, c in checklist.checks()]
+    order = [c for c in dict.fromkeys(wanted) if c not in LAST] + [c for c in LAST if c in wanted]
     try:
+        for check_id in order:
+            outcomes[check_id] = _run_one(ctx, checks, check_id, kinds)
         for step, item in checklist.all_items():
             if not item.checks:
                 continue
             results = []
             for spec_check in item.checks:
-                if spec_check.id not in outcomes:
-                    outcomes[spec_check.id] = _run_one(ctx, checks, spec_check.id, kinds)
                 results.append(
                     _verdict(ctx, item, spec_check.id, item.severity_of(spec_check), outcomes[spec_check.id])
                 )
@@ -115,7 +122,11 @@ def run_checklist(
     finally:
         cleanup = ctx.cache.pop("cleanup", None)
         if callable(cleanup):
+            ctx.on_event(Event("cleanup", "Deleting what the probes created"))
             cleanup()
+        bare = ctx.cache.pop("bare_api", None)
+        if bare is not None:
+            bare.close()
     return Report(
         items,
         project=str(ctx.project) if ctx.project else None,
