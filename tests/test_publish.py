@@ -171,12 +171,14 @@ def test_rerun_without_options_pushes_to_origin_and_nothing_when_up_to_date(proj
 
 
 def test_existing_empty_repository_is_used(project, fake):
-    fake.add_repository("acme", "club-house")
+    fake.add_repository("acme", "club-house", private=True)
+    events = []
 
-    published = publish(project, github_name="acme/club-house")
+    published = publish(project, github_name="acme/club-house", public=True, on_event=events.append)
 
     assert not published.created
     assert head(fake.repository("acme", "club-house").path) == head(project)
+    assert "Note: acme/club-house stays private, as it already is" in [e.message for e in events]
 
 
 def test_existing_repository_with_unrelated_history_is_refused(project, fake, tmp_path):
@@ -522,6 +524,8 @@ def test_secret_file_names(name, flagged):
         ("AWS_ACCESS_KEY_ID=AKIAIOSFODNN7EXAMPLE", True),
         ("key = 'sk_live_" + "4eC39HqLyjWDarjtT1zdp7dc'", True),
         ("slack = 'xoxb-" + "123456789012-abcdefghij'", True),
+        ("OPENAI_API_KEY=sk-proj-" + "Ab3dEfGh1jKlMn0pQrStUvWxYz012345_-ab", True),
+        ("class='sk-spinner-double-bounce-container-element-wide'", False),
         ("SECRET_KEY=change-me", False),
         ("password_hash = argon2.hash(password)", False),
         ("token = secrets.token_urlsafe(32)", False),

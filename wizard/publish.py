@@ -149,6 +149,9 @@ def _github_destination(
                 "owner for write access.",
             ) from None
         emit(Event("publish", f"{repository.full_name} already exists; checking its history"))
+        if repository.private == public:
+            kept = "private" if repository.private else "public"
+            emit(Event("publish", f"Note: {repository.full_name} stays {kept}, as it already is"))
     if urlsplit(repository.clone_url).username:
         raise ShipyardError(
             f"GitHub returned a clone address with credentials in it for {repository.full_name}.",

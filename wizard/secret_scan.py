@@ -30,7 +30,11 @@ _CONTENT_PATTERNS: tuple[tuple[str, re.Pattern[bytes]], ...] = (
     ("a Stripe live key", re.compile(rb"\b(?:sk|rk)_live_[0-9A-Za-z]{20,}")),
     ("a Google API key", re.compile(rb"\bAIza[0-9A-Za-z_\-]{35}")),
     ("an Anthropic API key", re.compile(rb"\bsk-ant-[A-Za-z0-9_\-]{20,}")),
-    ("an OpenAI API key", re.compile(rb"\bsk-(?:proj-)?[A-Za-z0-9_\-]{32,}")),
+    # Real keys mix digits and capitals; that keeps kebab-case names like "sk-spinner-..." out.
+    (
+        "an OpenAI API key",
+        re.compile(rb"\bsk-(?:proj-)?(?=[\w-]*[0-9])(?=[\w-]*[A-Z])[A-Za-z0-9_\-]{32,}"),
+    ),
     ("a SendGrid API key", re.compile(rb"\bSG\.[A-Za-z0-9_\-]{22}\.[A-Za-z0-9_\-]{43}")),
     ("an npm token", re.compile(rb"\bnpm_[A-Za-z0-9]{36}\b")),
     ("a PyPI token", re.compile(rb"\bpypi-AgEIcHlwaS5vcmc[A-Za-z0-9_\-]{50,}")),
