@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import subprocess
 import sys
 import textwrap
 import urllib.request
@@ -140,3 +141,35 @@ def test_cli_up_status_down(project):
 def test_a_folder_that_is_not_a_project(tmp_path):
     with pytest.raises(ShipyardError, match="-C DIR"):
         local.up(tmp_path)
+
+
+@pytest.mark.slow
+def test_a_rendered_project_runs_locally(tmp_path, studio_spec_file):
+    """The quick start's path: render, commit, `up --target local`, sign up, `down`."""
+    runner = CliRunner()
+    dest = tmp_path / "studio"
+    created = runner.invoke(app, ["new", str(dest), "--spec", str(studio_spec_file), "--yes"])
+    assert created.exit_code == 0, created.output
+    try:
+        up = runner.invoke(app, ["up", "--target", "local", "-C", str(dest), "--json"])
+        assert up.exit_code == 0, up.output
+        url = json.loads(up.stdout)["api_url"]
+        assert get_json(url + "/health")["status"] == "ok"
+        signup = urllib.request.Request(
+            url + "/auth/signup",
+            data=json.dumps(
+                {"email": "founder@example.com", "password": "a long passphrase 42"}
+            ).encode(),
+            headers={"Content-Type": "application/json"},
+        )
+        with urllib.request.urlopen(signup, timeout=10) as response:
+            assert response.status in (200, 201)
+        assert get_json(url + "/api/studios") == {"items": [], "total": 0}
+        # Nothing the local target made (venv, database, state, log) shows up in git.
+        status = subprocess.run(
+            ["git", "-C", str(dest), "status", "--porcelain"], capture_output=True, text=True
+        )
+        assert status.stdout == ""
+    finally:
+        down = runner.invoke(app, ["down", "--target", "local", "-C", str(dest)])
+    assert down.exit_code == 0 and down.stdout.strip() == "stopped"
