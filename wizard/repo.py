@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Literal
 
 import git
+from gitdb.util import hex_to_bin
 
 from wizard.errors import BadInput, ShipyardError
 
@@ -134,6 +135,53 @@ def set_remote(path: Path, name: str, url: str) -> None:
             repo.create_remote(name, url)
     except (git.GitError, OSError) as exc:
         raise _git_failed(f"set the remote {name} to {url}", exc) from exc
+
+
+def unpushed_files(
+    path: Path, rev: str, exclude: Iterable[str], max_bytes: int
+) -> Iterator[tuple[str, bytes | None]]:
+    """(path, content) of each file version reachable from ``rev`` but not from ``exclude``.
+
+    Content is None for files larger than ``max_bytes``. Commits in ``exclude`` that this
+    repository does not have are ignored.
+    """
+    repo = open_repository(path)
+    try:
+        known = [sha for sha in exclude if _has_commit(repo, sha)]
+        listing = repo.git.rev_list("--objects", rev, *(["--not", *known] if known else []))
+        seen: set[tuple[str, str]] = set()
+        for line in str(listing).splitlines():
+            sha, _, name = line.partition(" ")
+            if not name or (sha, name) in seen:
+                continue
+            seen.add((sha, name))
+            info = repo.odb.info(hex_to_bin(sha))
+            if info.type != b"blob":
+                continue
+            data = repo.odb.stream(hex_to_bin(sha)).read() if info.size <= max_bytes else None
+            yield name, data
+    except (git.GitError, OSError, ValueError) as exc:
+        raise _git_failed(f"read the unpushed commits of {path}", exc) from exc
+
+
+def first_commit_with(path: Path, rev: str, exclude: Iterable[str], file: str) -> str:
+    """Short sha of the oldest commit in ``rev`` but not in ``exclude`` that touches ``file``."""
+    repo = open_repository(path)
+    known = [sha for sha in exclude if _has_commit(repo, sha)]
+    args = ["--format=%h", "--reverse", rev, *(["--not", *known] if known else [])]
+    try:
+        shas = str(repo.git.log(*args, "--", file)).split()
+    except git.GitCommandError:
+        return ""
+    return shas[0] if shas else ""
+
+
+def _has_commit(repo: git.Repo, sha: str) -> bool:
+    try:
+        repo.commit(sha)
+    except (ValueError, git.BadName, git.BadObject):
+        return False
+    return True
 
 
 def tracking_shas(path: Path, name: str = "origin") -> list[str]:

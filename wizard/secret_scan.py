@@ -7,10 +7,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
-import git
-from gitdb.util import hex_to_bin
-
-from wizard.errors import BadInput, ShipyardError
+from wizard import repo
+from wizard.errors import BadInput
 
 MAX_SCANNED_BYTES = 2_000_000
 # Template files that document variables without holding real values.
@@ -97,33 +95,16 @@ def check_content(data: bytes) -> str | None:
 
 def scan(project: Path, rev: str, already_pushed: Iterable[str] = ()) -> list[Finding]:
     """Findings for every file reachable from ``rev`` but not from ``already_pushed``."""
-    try:
-        repo = git.Repo(project)
-        exclude = [sha for sha in already_pushed if _has_commit(repo, sha)]
-        args = ["--objects", rev] + (["--not", *exclude] if exclude else [])
-        listing = repo.git.rev_list(*args)
-        findings: list[Finding] = []
-        seen: set[tuple[str, str]] = set()
-        for line in listing.splitlines():
-            sha, _, path = line.partition(" ")
-            if not path or (sha, path) in seen:
-                continue
-            seen.add((sha, path))
-            info = repo.odb.info(hex_to_bin(sha))
-            if info.type != b"blob":
-                continue
-            reason = check_name(path)
-            if reason is None and info.size <= MAX_SCANNED_BYTES:
-                reason = check_content(repo.odb.stream(hex_to_bin(sha)).read())
-            if reason is not None:
-                findings.append(Finding(path, reason, _first_commit(repo, rev, exclude, path)))
-        return findings
-    except (git.GitError, OSError, ValueError) as exc:
-        detail = getattr(exc, "stderr", "") or str(exc)
-        raise ShipyardError(
-            f"Could not check the commits for secrets: {detail.strip()}",
-            hint="Check that the project is a git repository with at least one commit.",
-        ) from exc
+    already_pushed = list(already_pushed)
+    findings: list[Finding] = []
+    for path, data in repo.unpushed_files(project, rev, already_pushed, MAX_SCANNED_BYTES):
+        reason = check_name(path)
+        if reason is None and data is not None:
+            reason = check_content(data)
+        if reason is not None:
+            commit = repo.first_commit_with(project, rev, already_pushed, path)
+            findings.append(Finding(path, reason, commit))
+    return findings
 
 
 def refuse_secrets(project: Path, rev: str, already_pushed: Iterable[str] = ()) -> None:
@@ -131,17 +112,3 @@ def refuse_secrets(project: Path, rev: str, already_pushed: Iterable[str] = ()) 
     findings = scan(project, rev, already_pushed)
     if findings:
         raise SecretFound(findings)
-
-
-def _has_commit(repo: git.Repo, sha: str) -> bool:
-    try:
-        repo.commit(sha)
-    except (ValueError, git.BadName, git.BadObject):
-        return False
-    return True
-
-
-def _first_commit(repo: git.Repo, rev: str, exclude: list[str], path: str) -> str:
-    args = ["--format=%h", "--reverse", rev] + (["--not", *exclude] if exclude else [])
-    shas = repo.git.log(*args, "--", path).split()
-    return shas[0] if shas else ""
