@@ -6,8 +6,9 @@ VENV="${SHIPYARD_VENV:-$ROOT/.venv}"
 PY="$VENV/bin/python"
 export PIP_DISABLE_PIP_VERSION_CHECK=1
 
-say() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
-die() { printf '\033[31mError: %s\033[0m\n' "$*" >&2; exit 1; }
+if [ -t 2 ]; then bold=$'\033[1m' red=$'\033[31m' plain=$'\033[0m'; else bold= red= plain=; fi
+say() { printf '%s==> %s%s\n' "$bold" "$*" "$plain" >&2; }
+die() { printf '%sError: %s%s\n' "$red" "$*" "$plain" >&2; exit 1; }
 
 # Run a command as root: directly when we are root, through sudo otherwise.
 as_root() {
