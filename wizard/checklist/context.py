@@ -66,6 +66,12 @@ def check(check_id: str) -> Callable[[CheckFunction], CheckFunction]:
 
 def registered() -> dict[str, CheckFunction]:
     """Every known check, after importing the modules that define them."""
-    from wizard.checklist import files, permissions, probes, static  # noqa: F401 - they register
+    from wizard.checklist import (  # noqa: F401 - they register on import
+        files,
+        permissions,
+        probes,
+        runtime,
+        static,
+    )
 
     return dict(CHECKS)

@@ -1,0 +1,254 @@
+"""Checks that run the project's own code in its virtualenv: migrations, production routes, limits,
+and a fresh render of the spec compared with the files on disk."""
+
+from __future__ import annotations
+
+import filecmp
+import json
+import os
+import secrets
+import subprocess
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from wizard import envfile
+from wizard.checklist.context import CheckContext, check
+from wizard.checklist.results import Finding, Outcome, Skip
+
+RUN_TIMEOUT = 180
+# Files Shipyard writes beside the render (not part of the blueprint's output).
+_NOT_RENDERED = {"shipyard.yaml", ".env"}
+_SKIPPED_DIRS = {".git", ".venv", ".shipyard", "__pycache__", ".pytest_cache", ".ruff_cache",
+                 ".mypy_cache", "backups", "node_modules"}
+
+# Asks the app itself (no server, no test client) what GET /dev/outbox answers.
+_OUTBOX_SCRIPT = """
+import asyncio
+from app.main import app
+
+async def main():
+    sent = []
+    async def receive():
+        return {"type": "http.request", "body": b"", "more_body": False}
+    async def send(message):
+        sent.append(message)
+    scope = {
+        "type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "GET",
+        "scheme": "http", "path": "/dev/outbox", "raw_path": b"/dev/outbox",
+        "query_string": b"", "root_path": "", "headers": [(b"host", b"check")],
+        "client": ("127.0.0.1", 1), "server": ("check", 80),
+    }
+    await app(scope, receive, send)
+    return next(m["status"] for m in sent if m["type"] == "http.response.start")
+
+print("SHIPYARD-STATUS", asyncio.run(main()))
+"""
+_SETTINGS_SCRIPT = """
+import json
+from app.core.config import settings
+print("SHIPYARD-SETTINGS " + json.dumps(settings.model_dump(mode="json"), default=str))
+"""
+
+
+def project_python(project: Path) -> Path:
+    from wizard.staging.local import venv_python
+
+    python = venv_python(project)
+    if not python.exists():
+        raise Skip(
+            "the project's virtual environment (.venv) does not exist yet; `shipyard up "
+            "--target local` creates it"
+        )
+    return python
+
+
+@dataclass
+class Ran:
+    code: int
+    output: str
+
+
+def run_python(
+    project: Path, args: list[str], env: dict[str, str] | None = None, timeout: float = RUN_TIMEOUT
+) -> Ran:
+    """Run the project's Python in the project folder, with .env plus `env` on top."""
+    python = project_python(project)
+    environ = dict(os.environ)
+    environ.pop("DATABASE_URL", None)
+    environ.update(envfile.read_env(project))
+    environ.update(env or {})
+    environ["VIRTUAL_ENV"] = str(python.parent.parent)
+    environ["PYTHONDONTWRITEBYTECODE"] = "1"
+    try:
+        result = subprocess.run(
+            [str(python), *args], cwd=project, env=environ, capture_output=True, text=True,
+            timeout=timeout, check=False, stdin=subprocess.DEVNULL,
+        )
+    except subprocess.TimeoutExpired:
+        raise Skip(f"the project's code took longer than {int(timeout)} seconds") from None
+    except OSError as exc:
+        raise Skip(f"the project's Python could not run: {exc}") from None
+    return Ran(result.returncode, (result.stdout or "") + (result.stderr or ""))
+
+
+def _tail(text: str, lines: int = 3) -> str:
+    return " | ".join(line.strip() for line in text.strip().splitlines()[-lines:])
+
+
+def _scratch_env(folder: Path, environment: str = "development") -> dict[str, str]:
+    """Settings for running the app's code against a throwaway SQLite file."""
+    return {
+        "DATABASE_URL": f"sqlite:///{folder / 'check.db'}",
+        "ENVIRONMENT": environment,
+        "SECRET_KEY": secrets.token_urlsafe(48),
+    }
+
+
+@check("project.migrations_current")
+def migrations_current(ctx: CheckContext) -> Outcome:
+    """Applying every migration gives exactly the tables the models describe."""
+    project = ctx.need_project()
+    if not (project / "alembic.ini").is_file():
+        raise Skip("the project has no alembic.ini")
+    with tempfile.TemporaryDirectory(prefix="shipyard-check-") as scratch:
+        env = _scratch_env(Path(scratch))
+        upgrade = run_python(project, ["-m", "alembic", "upgrade", "head"], env)
+        if upgrade.code != 0:
+            return Outcome.of(
+                [Finding(f"`alembic upgrade head` fails on an empty database: {_tail(upgrade.output)}",
+                         path="alembic/versions")]
+            )
+        checked = run_python(project, ["-m", "alembic", "check"], env)
+    if checked.code == 0:
+        return Outcome.of([], "alembic check: no new upgrade operations")
+    detected = [line for line in checked.output.splitlines() if "upgrade operations detected" in line]
+    if not detected:
+        raise Skip(f"`alembic check` could not run: {_tail(checked.output)}")
+    return Outcome.of(
+        [
+            Finding(
+                "the models differ from the migrations (a field was added or changed without a "
+                f"migration): {detected[0].split('detected:', 1)[-1].strip()[:400]}",
+                path="alembic/versions",
+            )
+        ]
+    )
+
+
+@check("project.outbox_production")
+def outbox_production(ctx: CheckContext) -> Outcome:
+    """With ENVIRONMENT=production the app serves no /dev routes (the outbox holds sign-in links)."""
+    project = ctx.need_project()
+    if not (project / "app" / "main.py").is_file():
+        raise Skip("the project has no app/main.py")
+    with tempfile.TemporaryDirectory(prefix="shipyard-check-") as scratch:
+        ran = run_python(project, ["-c", _OUTBOX_SCRIPT], _scratch_env(Path(scratch), "production"))
+    marker = [line for line in ran.output.splitlines() if line.startswith("SHIPYARD-STATUS ")]
+    if ran.code != 0 or not marker:
+        raise Skip(f"the app did not start with ENVIRONMENT=production: {_tail(ran.output)}")
+    status = int(marker[0].split()[1])
+    if status == 404:
+        return Outcome.of([], "GET /dev/outbox answers 404 in production")
+    return Outcome.of(
+        [
+            Finding(
+                f"/dev/outbox exists with ENVIRONMENT=production (it answered {status}, not 404)",
+                expected="404", actual=str(status), path="app/api/main.py",
+            )
+        ]
+    )
+
+
+# (setting, the most (max) or least (min) allowed, what it is) - the login issue's numbers.
+LIMITS: tuple[tuple[str, str, float, str], ...] = (
+    ("access_token_minutes", "max", 60, "access tokens live"),
+    ("password_reset_minutes", "max", 60, "a password reset link stays valid"),
+    ("magic_link_minutes", "max", 10, "a magic link stays valid"),
+    ("phone_code_minutes", "max", 10, "a phone code stays valid"),
+    ("phone_code_max_attempts", "max", 5, "wrong tries allowed per phone code"),
+    ("phone_sends_per_window", "max", 3, "codes sent to one number per 10 minutes"),
+    ("login_max_failures", "max", 10, "fast failed logins per account before slowing down"),
+    ("password_min_length", "min", 8, "the shortest password accepted"),
+    ("password_max_length", "min", 128, "the longest password accepted"),
+)
+
+
+@check("project.rate_limits")
+def rate_limits(ctx: CheckContext) -> Outcome:
+    """The project's settings (with .env applied) keep the login limits within the numbers."""
+    project = ctx.need_project()
+    if not (project / "app" / "core" / "config.py").is_file():
+        raise Skip("the project has no app/core/config.py")
+    ran = run_python(project, ["-c", _SETTINGS_SCRIPT], {"DATABASE_URL": ""})
+    marker = [line for line in ran.output.splitlines() if line.startswith("SHIPYARD-SETTINGS ")]
+    if ran.code != 0 or not marker:
+        raise Skip(f"the project's settings did not load: {_tail(ran.output)}")
+    settings = json.loads(marker[0].split(" ", 1)[1])
+    findings = []
+    known = []
+    for name, bound, limit, what in LIMITS:
+        value = settings.get(name)
+        if not isinstance(value, int | float):
+            continue
+        known.append(name)
+        if (bound == "max" and value > limit) or (bound == "min" and value < limit):
+            findings.append(
+                Finding(
+                    f"{name.upper()} is {value}: {what} should be {'at most' if bound == 'max' else 'at least'} "
+                    f"{limit:g}",
+                    expected=f"{'<=' if bound == 'max' else '>='} {limit:g}",
+                    actual=str(value),
+                    path=".env" if name.upper() in envfile.read_env(project) else "app/core/config.py",
+                )
+            )
+    if not known:
+        raise Skip("the project's settings name none of the login limits this check knows")
+    return Outcome.of(findings, f"checked {', '.join(known)}")
+
+
+def _files(root: Path) -> set[str]:
+    found: set[str] = set()
+    for folder, dirs, files in os.walk(root):
+        dirs[:] = [d for d in dirs if d not in _SKIPPED_DIRS]
+        for name in files:
+            relative = (Path(folder) / name).relative_to(root).as_posix()
+            if relative not in _NOT_RENDERED and not name.endswith((".pyc", ".db")):
+                found.add(relative)
+    return found
+
+
+@check("project.spec_matches_code")
+def spec_matches_code(ctx: CheckContext) -> Outcome:
+    """Rendering shipyard.yaml again gives the files on disk: the code does what the spec says."""
+    from wizard import blueprints
+    from wizard.errors import ShipyardError
+
+    project = ctx.need_project()
+    spec = ctx.need_spec()
+    with tempfile.TemporaryDirectory(prefix="shipyard-check-render-") as scratch:
+        fresh = Path(scratch) / "render"
+        try:
+            blueprints.render(spec, fresh)
+        except ShipyardError as exc:
+            raise Skip(f"the spec could not be rendered again: {exc.message}") from None
+        rendered = _files(fresh)
+        on_disk = _files(project)
+        missing = sorted(rendered - on_disk)
+        changed = sorted(
+            path for path in rendered & on_disk
+            if not filecmp.cmp(fresh / path, project / path, shallow=False)
+        )
+    findings = [Finding(f"{path} is missing: the spec renders it", path=path) for path in missing]
+    findings += [
+        Finding(f"{path} differs from what the spec renders", path=path) for path in changed
+    ]
+    # A missing file or a different policy means the code no longer enforces what the spec
+    # says (the spec changed without `shipyard update`, or the rules were edited by hand);
+    # other differences are usually the founder's own edits, worth a look but not a stop.
+    disagrees = bool(missing) or any(path.startswith("app/policies/") for path in changed)
+    note = f"compared {len(rendered)} rendered files"
+    outcome = Outcome.of(findings, note)
+    if findings and not disagrees:
+        outcome.severity = "warn"
+    return outcome
