@@ -441,7 +441,12 @@ def publish(
     directory: DirOption = Path("."),
     as_json: JsonOption = False,
 ) -> None:
-    """Put the project in a repository you own and push its new commits (never forced)."""
+    """Put the project in a repository you own and push its new commits (never forced).
+
+    With --github, the token comes from GITHUB_TOKEN, GH_TOKEN or `gh auth token`; it is
+    sent to GitHub and to git in memory only, never written to disk. Without options,
+    pushes to the project's existing origin.
+    """
     from wizard.publish import publish as publish_project
 
     published = publish_project(
