@@ -137,7 +137,11 @@ def _item_lines(item: ItemResult, paint) -> list[str]:  # type: ignore[no-untype
         lines += [f"          - {_describe(finding)}" for finding in shown]
         if len(check.findings) > len(shown):
             lines.append(f"          ... and {len(check.findings) - len(shown)} more (see --format json)")
-    if item.status in ("fail", "warn") and item.fix:
+        if check.fix and check.status in ("fail", "warn"):
+            lines.append(f"          Fix: {check.fix}")
+    if item.status in ("fail", "warn") and item.fix and not any(
+        c.fix for c in item.checks if c.status in ("fail", "warn")
+    ):
         lines.append(f"        Fix: {item.fix}")
     if item.status in ("fail", "warn") and item.explanation:
         lines.append(f"        Why: {item.explanation}")

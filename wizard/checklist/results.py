@@ -15,11 +15,16 @@ Severity = Literal["fail", "warn"]
 
 
 class Skip(Exception):
-    """Raised by a check that cannot run here; the message says why, in plain words."""
+    """Raised by a check that cannot run here; the message says why, in plain words.
 
-    def __init__(self, reason: str) -> None:
+    `asked` is False when the founder chose not to run this kind of check (--static):
+    such a skip is listed but does not colour the item's result.
+    """
+
+    def __init__(self, reason: str, asked: bool = True) -> None:
         super().__init__(reason)
         self.reason = reason
+        self.asked = asked
 
 
 class CouldNotRun(Exception):
@@ -80,6 +85,8 @@ class CheckResult:
     reason: str = ""
     note: str = ""
     findings: list[Finding] = field(default_factory=list)
+    fix: str = ""  # the check's own fix, when the checklist gives one
+    counts: bool = True  # False for checks the founder chose not to run
 
     def as_dict(self) -> dict[str, object]:
         return {
@@ -88,6 +95,7 @@ class CheckResult:
             "severity": self.severity,
             "reason": self.reason or None,
             "note": self.note or None,
+            "fix": self.fix or None,
             "findings": [f.as_dict() for f in self.findings],
         }
 

@@ -28,6 +28,11 @@ ADMIN_PASSWORD_ENV = "SHIPYARD_ADMIN_PASSWORD"
 KINDS = ("spec", "project", "live")
 # Probes that trip rate limits run after every other check, so the others can still sign in.
 LAST = ("live.account_enumeration", "live.brute_force")
+_PHASES = {
+    "spec": "Checking the launch spec",
+    "project": "Checking the project's files, git history and code",
+    "live": "Probing the live API at {url} (test accounts, every permission cell)",
+}
 
 
 def build_context(
@@ -59,6 +64,7 @@ def build_context(
     ctx.cache["spec_file"] = str(spec_file)
     if not live:
         ctx.url_missing_reason = "live probes were turned off (--static)"
+        ctx.cache["kinds"] = ("spec", "project")
     elif url:
         ctx.url, ctx.url_given = url.rstrip("/"), True
     elif project is not None:
@@ -101,6 +107,7 @@ def run_checklist(
 ) -> Report:
     """Evaluate every item of the checklist that has checks; never raises for a failing check."""
     checklist = checklist or load_checklist()
+    kinds = tuple(k for k in kinds if k in ctx.cache.get("kinds", KINDS))
     checks = registered()
     outcomes: dict[str, Outcome | Exception] = {}
     started = time.monotonic()
@@ -115,9 +122,11 @@ def run_checklist(
                 continue
             results = []
             for spec_check in item.checks:
-                results.append(
-                    _verdict(ctx, item, spec_check.id, item.severity_of(spec_check), outcomes[spec_check.id])
+                result = _verdict(
+                    ctx, item, spec_check.id, item.severity_of(spec_check), outcomes[spec_check.id]
                 )
+                result.fix = " ".join(str(spec_check.params.get("fix", "")).split())
+                results.append(result)
             items.append(_item_result(step.id, step.title, item, results))
     finally:
         cleanup = ctx.cache.pop("cleanup", None)
@@ -140,11 +149,13 @@ def run_checklist(
 def _run_one(ctx: CheckContext, checks: dict, check_id: str, kinds: tuple[str, ...]) -> Outcome | Exception:
     kind = check_id.split(".", 1)[0]
     if kind not in kinds:
-        return Skip(f"{kind} checks were not asked for")
+        return Skip(f"{kind} checks were not asked for", asked=False)
     function = checks.get(check_id)
     if function is None:
         return Skip(f"this version of Shipyard cannot run the {check_id} check yet")
-    ctx.on_event(Event("check", f"Checking {check_id}"))
+    if ctx.cache.get("phase") != kind:
+        ctx.cache["phase"] = kind
+        ctx.on_event(Event("check", _PHASES[kind].format(url=ctx.url or "")))
     try:
         return function(ctx)
     except (Skip, CouldNotRun) as exc:
@@ -159,7 +170,9 @@ def _verdict(
     ctx: CheckContext, item: Item, check_id: str, severity: str, outcome: Outcome | Exception
 ) -> CheckResult:
     if isinstance(outcome, Skip):
-        return CheckResult(check_id, "skipped", severity, reason=outcome.reason)  # type: ignore[arg-type]
+        return CheckResult(
+            check_id, "skipped", severity, reason=outcome.reason, counts=outcome.asked  # type: ignore[arg-type]
+        )
     if isinstance(outcome, CouldNotRun):
         return CheckResult(check_id, "error", severity, reason=outcome.reason)  # type: ignore[arg-type]
     assert isinstance(outcome, Outcome)
@@ -187,8 +200,9 @@ def _acknowledgement(ctx: CheckContext, item_id: str, check_id: str) -> str | No
 
 
 def _item_result(step_id: str, step_title: str, item: Item, results: list[CheckResult]) -> ItemResult:
-    status = worst(result.status for result in results)
-    reasons = [f"{r.id}: {r.reason}" for r in results if r.status == status and r.reason]
+    counted = [result for result in results if result.counts]
+    status = worst(result.status for result in counted) if counted else "skipped"
+    reasons = [f"{r.id}: {r.reason}" for r in counted or results if r.status == status and r.reason]
     return ItemResult(
         id=item.id,
         step=step_id,
