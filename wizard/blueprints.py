@@ -197,9 +197,12 @@ def _policy_imports(obj: dict[str, Any], by_name: dict[str, dict[str, Any]]) -> 
                 models[heir["module"]] = heir["class_name"]
                 if heir["passes_ownership"]:
                     modules[heir["module"]] = heir["alias"]
+    rules = [obj["rules"][action] for action in ("read", "update", "delete")]
+    obj["policy_uses_model"] = any(
+        rule["sql"] for rule in rules if not rule["public"] and not rule["signed_in"]
+    )
     obj["policy_models"] = [{"module": m, "class_name": c} for m, c in sorted(models.items())]
     obj["policy_modules"] = [{"module": m, "alias": a} for m, a in sorted(modules.items())]
-    rules = [obj["rules"][action] for action in ("read", "update", "delete")]
     names = {"ColumnElement", "true"}
     if any(not rule["public"] for rule in rules):
         names.add("false")
@@ -362,13 +365,16 @@ def _sa_imports(fields: list[dict[str, Any]]) -> list[str]:
 
 
 def _py_literal(value: Any) -> str:
-    """A Python literal for JSON-able data, formatted like ruff would (double quotes)."""
-    return (
-        json.dumps(value, ensure_ascii=False)
-        .replace(": true", ": True")
-        .replace(": false", ": False")
-        .replace(": null", ": None")
-    )
+    """A Python literal for JSON-able data, quoted the way ruff format would."""
+    if isinstance(value, bool) or value is None:
+        return repr(value)
+    if isinstance(value, str):
+        return json.dumps(value, ensure_ascii=False)
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{_py_literal(k)}: {_py_literal(v)}" for k, v in value.items()) + "}"
+    if isinstance(value, list):
+        return "[" + ", ".join(_py_literal(v) for v in value) + "]"
+    return repr(value)
 
 
 def _field_context(
