@@ -152,7 +152,7 @@ def new(
     target = dest if dest is not None else Path(launch_spec.app.name)
     created = create_project(launch_spec, target, on_event=show_event)
     typer.echo(str(created))
-    typer.secho(f"Next: cd {_shown(created)} && shipyard up --target local", err=True, fg="green")
+    typer.secho(f"Next: cd {_shown(created)} && shipyard up", err=True, fg="green")
 
 
 def _ask(dest: Path | None, plain: bool) -> Any:
