@@ -39,7 +39,9 @@ def find_bin(program: str) -> str | None:
         return found
     candidates = sorted(
         glob.glob(f"/usr/lib/postgresql/*/bin/{program}"),
-        key=lambda p: int(Path(p).parent.parent.name) if Path(p).parent.parent.name.isdigit() else 0,
+        key=lambda p: (
+            int(Path(p).parent.parent.name) if Path(p).parent.parent.name.isdigit() else 0
+        ),
     )
     return candidates[-1] if candidates else None
 
@@ -88,14 +90,37 @@ class PostgresServer:
             shutil.chown(directory, SUPERUSER)
         directory.chmod(0o755)
         server = cls(directory, _free_port())
-        _run([find_bin("initdb") or "initdb", "-D", str(server.data), "-U", SUPERUSER,
-              "--auth=trust", "--encoding=UTF8", "--no-instructions"])
+        _run(
+            [
+                find_bin("initdb") or "initdb",
+                "-D",
+                str(server.data),
+                "-U",
+                SUPERUSER,
+                "--auth=trust",
+                "--encoding=UTF8",
+                "--no-instructions",
+            ]
+        )
         options = (
             f"-p {server.port} -k {directory} -c listen_addresses=127.0.0.1 "
             "-c fsync=off -c synchronous_commit=off -c full_page_writes=off"
         )
-        _run([find_bin("pg_ctl") or "pg_ctl", "-D", str(server.data), "-o", options,
-              "-l", str(directory / "server.log"), "-w", "-t", "60", "start"])
+        _run(
+            [
+                find_bin("pg_ctl") or "pg_ctl",
+                "-D",
+                str(server.data),
+                "-o",
+                options,
+                "-l",
+                str(directory / "server.log"),
+                "-w",
+                "-t",
+                "60",
+                "start",
+            ]
+        )
         (directory / "port").write_text(str(server.port))
         return server
 
@@ -107,8 +132,18 @@ class PostgresServer:
         return f"postgresql://{SUPERUSER}@127.0.0.1:{self.port}/{database}"
 
     def create_database(self, name: str) -> str:
-        _run([find_bin("createdb") or "createdb", "-h", "127.0.0.1", "-p", str(self.port),
-              "-U", SUPERUSER, name])
+        _run(
+            [
+                find_bin("createdb") or "createdb",
+                "-h",
+                "127.0.0.1",
+                "-p",
+                str(self.port),
+                "-U",
+                SUPERUSER,
+                name,
+            ]
+        )
         return self.url(name)
 
     def stop(self) -> None:

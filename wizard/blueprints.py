@@ -78,10 +78,11 @@ def _format_python(dest: Path) -> None:
     ruff = _ruff_binary()
     if ruff is None:
         return
-    for args in (["check", "--no-cache", "--select", "I", "--fix", "--quiet"], ["format", "--no-cache", "--quiet"]):
-        subprocess.run(  # noqa: S603 - fixed argument list, our own binary
-            [ruff, *args, "."], cwd=dest, check=False, capture_output=True, timeout=120
-        )
+    for args in (
+        ["check", "--no-cache", "--select", "I", "--fix", "--quiet"],
+        ["format", "--no-cache", "--quiet"],
+    ):
+        subprocess.run([ruff, *args, "."], cwd=dest, check=False, capture_output=True, timeout=120)
 
 
 def _ruff_binary() -> str | None:
@@ -127,7 +128,8 @@ def blueprint_context(spec: LaunchSpec) -> dict[str, Any]:
     origins = list(spec.frontend.origins)
     kinds = {f["type"] for obj in objects for f in obj["plain_fields"]}
     factory_datetime_imports = sorted(
-        ({"UTC", "datetime"} if "datetime" in kinds else set()) | ({"date"} if "date" in kinds else set()),
+        ({"UTC", "datetime"} if "datetime" in kinds else set())
+        | ({"date"} if "date" in kinds else set()),
         key=lambda n: (n.islower(), n),
     )
     return {
@@ -371,7 +373,9 @@ def _py_literal(value: Any) -> str:
     if isinstance(value, str):
         return json.dumps(value, ensure_ascii=False)
     if isinstance(value, dict):
-        return "{" + ", ".join(f"{_py_literal(k)}: {_py_literal(v)}" for k, v in value.items()) + "}"
+        return (
+            "{" + ", ".join(f"{_py_literal(k)}: {_py_literal(v)}" for k, v in value.items()) + "}"
+        )
     if isinstance(value, list):
         return "[" + ", ".join(_py_literal(v) for v in value) + "]"
     return repr(value)

@@ -1,0 +1,231 @@
+"""Rendering the fastapi blueprint: the data it gets, the files it writes, and repeatability."""
+
+from __future__ import annotations
+
+import hashlib
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from wizard.blueprints import blueprint_context, find_blueprint, render
+from wizard.errors import BadInput
+from wizard.spec import load_spec, parse_spec
+from wizard.spec.matrix import actors_for, expect, expected_matrix
+
+REPO = Path(__file__).resolve().parent.parent
+EXAMPLES = sorted((REPO / "examples").glob("*.yaml"))
+AWKWARD = REPO / "tests" / "blueprint_specs" / "awkward-names.yaml"
+
+
+@pytest.fixture(scope="module")
+def studio():
+    return load_spec(REPO / "examples" / "studio-booking.yaml")
+
+
+@pytest.fixture(scope="module")
+def rendered_studio(studio, tmp_path_factory) -> Path:
+    dest = tmp_path_factory.mktemp("studio") / "studio-booking"
+    render(studio, dest)
+    return dest
+
+
+def tree_digest(root: Path) -> dict[str, str]:
+    return {
+        str(path.relative_to(root)): hashlib.sha256(path.read_bytes()).hexdigest()
+        for path in sorted(root.rglob("*"))
+        if path.is_file()
+    }
+
+
+def test_find_blueprint(tmp_path):
+    assert (find_blueprint("fastapi") / "copier.yml").is_file()
+    with pytest.raises(BadInput, match="no blueprint called 'django'"):
+        find_blueprint("django")
+
+
+def test_one_module_per_object(rendered_studio):
+    for package in ("models", "schemas", "policies", "api/routes"):
+        for module in ("studio", "class_", "booking"):
+            assert (rendered_studio / "app" / package / f"{module}.py").is_file()
+    assert (rendered_studio / "alembic" / "versions" / "0001_initial.py").is_file()
+
+
+def test_secrets_and_copier_metadata_are_not_rendered(rendered_studio):
+    assert not (rendered_studio / ".env").exists()
+    assert not (rendered_studio / ".copier-answers.yml").exists()
+    assert not list(rendered_studio.rglob("*.jinja"))
+    assert not (rendered_studio / ".ruff_cache").exists()
+    ignored = (rendered_studio / ".gitignore").read_text().splitlines()
+    assert {".env", "*.db", "backups/"} <= set(ignored)
+    example = (rendered_studio / ".env.example").read_text()
+    assert "SECRET_KEY=change-me" in example
+    assert "CORS_ORIGINS=http://localhost:5173" in example
+
+
+def test_rendering_is_byte_identical(studio, rendered_studio, tmp_path):
+    again = tmp_path / "again"
+    render(studio, again)
+    assert tree_digest(again) == tree_digest(rendered_studio)
+
+
+def test_rendered_code_passes_ruff(rendered_studio):
+    for args in (["check", "--no-cache", "."], ["format", "--no-cache", "--check", "."]):
+        result = subprocess.run(
+            [sys.executable, "-m", "ruff", *args],
+            cwd=rendered_studio,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_founder_names_stay_in_the_api_and_safe_names_in_code(rendered_studio):
+    schema = (rendered_studio / "app" / "schemas" / "booking.py").read_text()
+    assert 'class_id: int = Field(alias="class")' in schema
+    assert 'class_id: int = Field(serialization_alias="class")' in schema
+    routes = (rendered_studio / "app" / "api" / "routes" / "class_.py").read_text()
+    assert 'prefix="/api/classes"' in routes
+
+
+def test_login_methods_decide_the_auth_routes(studio, tmp_path):
+    magic_only = studio.model_copy(
+        update={"login": studio.login.model_copy(update={"methods": ["magic_link"]})}
+    )
+    render(magic_only, tmp_path / "magic")
+    routes = tmp_path / "magic" / "app" / "api" / "routes"
+    assert (routes / "auth.py").is_file()
+    assert not (routes / "email_password.py").exists()
+    assert not (tmp_path / "magic" / "tests" / "test_email_password.py").exists()
+    assert "email_password" not in (routes.parent / "main.py").read_text()
+
+
+def test_context_compiles_rules_to_sql(studio):
+    context = blueprint_context(studio)
+    booking = next(obj for obj in context["objects"] if obj["name"] == "Booking")
+    read = booking["rules"]["read"]
+    assert read["text"] == "owner | owner_of(class)"
+    assert read["sql"] == [
+        "Booking.owner_id == user.id",
+        "Booking.class_id.in_(select(Class.id).where(Class.owner_id == user.id))",
+    ]
+    assert [t["name"] for t in context["tables"]] == ["Studio", "Class", "Booking"]
+    klass = next(obj for obj in context["objects"] if obj["name"] == "Class")
+    assert klass["create_check"]["checks"] == ['parent_owners.get("studio") == user.id']
+    assert klass["owner_kind"] == "parent" and klass["owner_attr"] == "studio_id"
+
+
+def test_context_is_plain_data(studio):
+    import json
+
+    context = blueprint_context(studio)
+    assert json.loads(json.dumps(context)) == context
+
+
+def test_keywords_become_safe_identifiers():
+    context = blueprint_context(load_spec(AWKWARD))
+    group = next(obj for obj in context["objects"] if obj["name"] == "Group")
+    attrs = {f["name"]: f["attr"] for f in group["fields"]}
+    assert attrs["class"] == "class_" and attrs["from"] == "from_" and attrs["type"] == "type_"
+    assert attrs["metadata"] == "metadata_"  # SQLAlchemy's declarative attribute
+    assert attrs["select"] == "select"  # not a Python name; SQLAlchemy quotes it
+
+
+def test_circular_required_references_are_refused():
+    spec = parse_spec(
+        """
+app: {name: loop, title: Loop}
+objects:
+  A:
+    fields: {b: {type: ref, to: B, required: true}}
+  B:
+    fields: {a: {type: ref, to: A, required: true}}
+"""
+    )
+    with pytest.raises(BadInput, match="circle"):
+        blueprint_context(spec)
+
+
+# --- the expected permission matrix ------------------------------------------------
+
+
+def test_matrix_covers_every_object_actor_and_action(studio):
+    matrix = expected_matrix(studio)
+    assert len(matrix) == sum(len(actors_for(studio, name)) * 5 for name in studio.objects)
+    assert actors_for(studio, "Booking") == [
+        "anonymous",
+        "owner",
+        "other",
+        "role:staff",
+        "parent_owner",
+        "admin",
+    ]
+    assert "parent_owner" not in actors_for(studio, "Class")  # its only ref decides ownership
+
+
+@pytest.mark.parametrize(
+    ("object_name", "actor", "action", "outcome"),
+    [
+        ("Studio", "anonymous", "list", "allowed"),
+        ("Studio", "owner", "update", "allowed"),
+        ("Studio", "owner", "delete", "forbidden"),
+        ("Studio", "other", "create", "forbidden"),
+        ("Class", "owner", "create", "allowed"),  # owner_of(studio): owner owns the studio
+        ("Class", "other", "update", "forbidden"),
+        ("Booking", "anonymous", "list", "not_signed_in"),
+        ("Booking", "other", "list", "hidden"),
+        ("Booking", "other", "get", "not_found"),
+        ("Booking", "other", "update", "not_found"),
+        ("Booking", "other", "create", "allowed"),  # signed_in
+        ("Booking", "parent_owner", "get", "allowed"),  # owner_of(class)
+        ("Booking", "parent_owner", "update", "forbidden"),  # update: owner
+        ("Booking", "parent_owner", "delete", "allowed"),
+        ("Booking", "role:staff", "get", "not_found"),
+        ("Booking", "admin", "delete", "allowed"),
+    ],
+)
+def test_matrix_cells(studio, object_name, actor, action, outcome):
+    assert expect(studio, object_name, actor, action).outcome == outcome
+
+
+def test_matrix_unreadable_reference_on_create_is_422():
+    spec = parse_spec(
+        """
+app: {name: notes, title: Notes}
+objects:
+  Notebook:
+    permissions: {read: owner, create: signed_in}
+  Note:
+    fields: {notebook: {type: ref, to: Notebook, required: true}}
+    permissions: {read: owner, create: signed_in}
+"""
+    )
+    assert expect(spec, "Note", "other", "create").outcome == "invalid_ref"
+    assert expect(spec, "Note", "other", "create").status == 422
+    assert expect(spec, "Note", "parent_owner", "create").outcome == "allowed"
+
+
+def test_matrix_owner_none_means_nobody_owns():
+    spec = parse_spec(
+        """
+app: {name: cms, title: CMS}
+roles: [editor]
+objects:
+  Page:
+    owner: none
+    fields: {title: string}
+    permissions: {read: public, create: owner, update: owner | role:editor}
+"""
+    )
+    assert expect(spec, "Page", "owner", "update").outcome == "forbidden"
+    assert expect(spec, "Page", "owner", "create").outcome == "forbidden"
+    assert expect(spec, "Page", "role:editor", "update").outcome == "allowed"
+    assert expect(spec, "Page", "admin", "create").outcome == "allowed"
+
+
+@pytest.mark.parametrize("example", EXAMPLES, ids=lambda p: p.stem)
+def test_every_example_has_a_context(example):
+    context = blueprint_context(load_spec(example))
+    assert context["matrix"]
