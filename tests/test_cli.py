@@ -102,11 +102,8 @@ def test_missing_spec_file_is_bad_input(runner, tmp_path):
     assert "Traceback" not in result.output
 
 
-def test_success_one_commit_and_private_untracked_env(
-    runner, tmp_path, monkeypatch, studio_spec_file
-):
-    install_fake_blueprints(monkeypatch)
-    dest = tmp_path / "studio"
+def test_success_one_commit_and_private_untracked_env(runner, tmp_path, studio_spec_file):
+    dest = tmp_path / "studio"  # the real fastapi blueprint
 
     result = run(runner, "new", str(dest), "--spec", str(studio_spec_file), "--yes")
 
@@ -127,6 +124,9 @@ def test_success_one_commit_and_private_untracked_env(
     for name in tracked:
         text = (dest / name).read_text(errors="replace")
         assert not any(s in text for s in secrets), f"a secret leaked into {name}"
+    assert "shipyard.yaml" in tracked and ".env.example" in tracked
+    assert not any(s in (dest / ".env.example").read_text() for s in secrets)
+    assert [p.name for p in tmp_path.iterdir()] == ["studio"]  # no temporary folder left
 
 
 def test_default_folder_is_the_app_name(runner, tmp_path, monkeypatch, studio_spec_file):
