@@ -515,7 +515,7 @@ def check(
 
     chosen = _report_format(output_format, ci, ("text", "json", "junit"))
     project = directory.resolve()
-    has_project = (project / "shipyard.yaml").is_file() or (project / ".git").exists()
+    has_project = (project / "shipyard.yaml").is_file()
     ctx = build_context(
         project=project if has_project else None, spec_file=spec, url=url, live=not static,
         on_event=show_event,

@@ -226,6 +226,8 @@ def spec_matches_code(ctx: CheckContext) -> Outcome:
 
     project = ctx.need_project()
     spec = ctx.need_spec()
+    if not (project / "app").is_dir():
+        raise Skip(f"{project} has no app/ folder, so it was not rendered from a blueprint")
     with tempfile.TemporaryDirectory(prefix="shipyard-check-render-") as scratch:
         fresh = Path(scratch) / "render"
         try:
