@@ -151,8 +151,17 @@ def test_dockerfile_non_root_with_healthcheck_passes():
     [
         (("USER 10001:10001", "USER root"), "user"),
         (("USER 10001:10001\n", ""), "user"),
-        (("HEALTHCHECK --interval=10s \\\n  CMD [\"python\", \"-c\", \"print(1)\"]", "HEALTHCHECK NONE"), "healthcheck"),
-        (("HEALTHCHECK --interval=10s \\\n  CMD [\"python\", \"-c\", \"print(1)\"]\n", ""), "healthcheck"),
+        (
+            (
+                'HEALTHCHECK --interval=10s \\\n  CMD ["python", "-c", "print(1)"]',
+                "HEALTHCHECK NONE",
+            ),
+            "healthcheck",
+        ),
+        (
+            ('HEALTHCHECK --interval=10s \\\n  CMD ["python", "-c", "print(1)"]\n', ""),
+            "healthcheck",
+        ),
     ],
 )
 def test_dockerfile_problems(edit, kind):
@@ -196,8 +205,12 @@ def static_results(project: Path) -> dict[str, str]:
 def test_clean_stand_in_project_passes_the_file_checks(project):
     results = static_results(project)
     for check_id in (
-        "project.env_ignored", "project.no_committed_secrets", "project.signing_key_strength",
-        "project.cors_production", "project.dockerfile_non_root", "project.dockerfile_healthcheck",
+        "project.env_ignored",
+        "project.no_committed_secrets",
+        "project.signing_key_strength",
+        "project.cors_production",
+        "project.dockerfile_non_root",
+        "project.dockerfile_healthcheck",
     ):
         assert results[check_id] == "pass", check_id
     # No venv and nothing rendered here: the code checks say why they could not run.
@@ -291,12 +304,30 @@ def test_json_report_schema(project):
     data = json.loads(reports.to_json(failing_report(project)))
     assert data["schema"] == "shipyard.check/1"
     assert data["exit_code"] == 1
-    assert set(data["summary"]) == {"fail", "error", "warn", "skipped", "acknowledged", "pass", "total"}
+    assert set(data["summary"]) == {
+        "fail",
+        "error",
+        "warn",
+        "skipped",
+        "acknowledged",
+        "pass",
+        "total",
+    }
     assert {f["item"] for f in data["failing"]} == {"env-secrets"}
     step = data["steps"][0]
     assert set(step) == {"id", "title", "status", "items"}
     item = step["items"][0]
-    assert set(item) == {"id", "step", "title", "severity", "status", "explanation", "fix", "reason", "checks"}
+    assert set(item) == {
+        "id",
+        "step",
+        "title",
+        "severity",
+        "status",
+        "explanation",
+        "fix",
+        "reason",
+        "checks",
+    }
     check = item["checks"][0]
     assert set(check) == {"id", "status", "severity", "reason", "note", "fix", "findings"}
     public = next(i for s in data["steps"] for i in s["items"] if i["id"] == "public-writes")

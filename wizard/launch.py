@@ -170,7 +170,9 @@ def _up(project: Path, target: str, staging: dict[str, Any], emit: EventSink) ->
 
     result = target_module(target).up(project, on_event=emit)
     staging.update(result.as_dict())
-    return StepResult("up", "ok", f"staging ({target}) answers at {result.api_url}", data=result.as_dict())
+    return StepResult(
+        "up", "ok", f"staging ({target}) answers at {result.api_url}", data=result.as_dict()
+    )
 
 
 def _check(project: Path, url: str | None, emit: EventSink) -> tuple[StepResult, Any]:
@@ -186,5 +188,9 @@ def _check(project: Path, url: str | None, emit: EventSink) -> tuple[StepResult,
         f"{counts['pass']} passed"
     )
     status = "ok" if report.exit_code == ExitCode.OK else "failed"
-    hint = "Run `shipyard check` in the project for the full report with fixes." if status == "failed" else ""
+    hint = (
+        "Run `shipyard check` in the project for the full report with fixes."
+        if status == "failed"
+        else ""
+    )
     return StepResult("check", status, detail, hint), report

@@ -70,8 +70,14 @@ def _run_local(project: Path, argv: list[str]) -> None:
     env.update(envfile.read_env(project))
     try:
         result = subprocess.run(
-            [str(python), *argv[1:]], cwd=project, env=env, capture_output=True, text=True,
-            timeout=120, check=False, stdin=subprocess.DEVNULL,
+            [str(python), *argv[1:]],
+            cwd=project,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+            stdin=subprocess.DEVNULL,
         )
     except (OSError, subprocess.TimeoutExpired) as exc:
         raise Skip(f"`python -m app create-admin` could not run: {exc}") from None

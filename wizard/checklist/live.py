@@ -135,7 +135,9 @@ class Session:
         admin = self.personas.get("admin")
         if admin is None:
             return f"giving a role needs admin credentials: {self.admin_problem}"
-        response = self.api.call("PUT", f"/admin/users/{persona.user_id}/roles", admin, {"roles": roles})
+        response = self.api.call(
+            "PUT", f"/admin/users/{persona.user_id}/roles", admin, {"roles": roles}
+        )
         if response.status_code != 200:
             return (
                 f"the admin could not give {persona.email} the roles {roles or '[]'}: "
@@ -159,7 +161,9 @@ class Session:
 
                     staging_admin.forget(self.ctx.project)  # made on a database since reset
                     continue
-                self.admin_problem = f"the admin credentials from {self.ctx.admin_source} did not work: {exc.reason}"
+                self.admin_problem = (
+                    f"the admin credentials from {self.ctx.admin_source} did not work: {exc.reason}"
+                )
                 self.unavailable["admin"] = self.admin_problem
                 return
             if "admin" not in admin.roles:
@@ -191,7 +195,8 @@ class Session:
         slug = re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")
         persona = Persona(
             name,
-            email=(stored or {}).get("email") or f"shipyard-check-{self.run_id}-{slug}@{EMAIL_DOMAIN}",
+            email=(stored or {}).get("email")
+            or f"shipyard-check-{self.run_id}-{slug}@{EMAIL_DOMAIN}",
             password=(stored or {}).get("password") or secrets.token_urlsafe(18),
             phone=(stored or {}).get("phone") or _phone(self.run_id, name),
         )
@@ -228,7 +233,9 @@ class Session:
         if response.status_code == 403 and self._verify_email(persona):
             response = self.api.call("POST", "/auth/login", body=body)
         if response.status_code == 429:
-            raise Skip("POST /auth/login is rate limited right now (429); run the check again later")
+            raise Skip(
+                "POST /auth/login is rate limited right now (429); run the check again later"
+            )
         if response.status_code != 200:
             raise Skip(f"POST /auth/login answered {response.status_code} {_detail(response)}")
         self._take_tokens(persona, response)
@@ -244,20 +251,30 @@ class Session:
         self.api.call("POST", "/auth/magic-link/request", body={"email": persona.email})
         token = self.read_outbox(persona.email, _TOKEN)
         if token is None:
-            raise Skip(f"signing in by magic link needs the outbox, which needs an admin: {self.admin_problem}")
+            raise Skip(
+                f"signing in by magic link needs the outbox, which needs an admin: {self.admin_problem}"
+            )
         response = self.api.call("POST", "/auth/magic-link/verify", body={"token": token})
         if response.status_code != 200:
-            raise Skip(f"POST /auth/magic-link/verify answered {response.status_code} {_detail(response)}")
+            raise Skip(
+                f"POST /auth/magic-link/verify answered {response.status_code} {_detail(response)}"
+            )
         self._take_tokens(persona, response)
 
     def _phone_login(self, persona: Persona) -> None:
         self.api.call("POST", "/auth/phone/request", body={"phone": persona.phone})
         code = self.read_outbox(persona.phone, _CODE)
         if code is None:
-            raise Skip(f"signing in by phone needs the outbox, which needs an admin: {self.admin_problem}")
-        response = self.api.call("POST", "/auth/phone/verify", body={"phone": persona.phone, "code": code})
+            raise Skip(
+                f"signing in by phone needs the outbox, which needs an admin: {self.admin_problem}"
+            )
+        response = self.api.call(
+            "POST", "/auth/phone/verify", body={"phone": persona.phone, "code": code}
+        )
         if response.status_code != 200:
-            raise Skip(f"POST /auth/phone/verify answered {response.status_code} {_detail(response)}")
+            raise Skip(
+                f"POST /auth/phone/verify answered {response.status_code} {_detail(response)}"
+            )
         self._take_tokens(persona, response)
 
     def read_outbox(self, recipient: str, pattern: re.Pattern[str]) -> str | None:
@@ -268,7 +285,10 @@ class Session:
         response = self.api.call("GET", "/dev/outbox", admin)
         messages = json_of(response) if response.status_code == 200 else None
         for message in messages if isinstance(messages, list) else []:
-            if isinstance(message, dict) and str(message.get("to", "")).lower() == recipient.lower():
+            if (
+                isinstance(message, dict)
+                and str(message.get("to", "")).lower() == recipient.lower()
+            ):
                 match = pattern.search(str(message.get("body", "")))
                 if match:
                     return match.group(1)
@@ -309,7 +329,11 @@ class Session:
         data: dict[str, Any] = {"url": self.api.url}
         for name, persona in self.personas.items():
             if persona.email and name != "admin":
-                data[name] = {"email": persona.email, "password": persona.password, "phone": persona.phone}
+                data[name] = {
+                    "email": persona.email,
+                    "password": persona.password,
+                    "phone": persona.phone,
+                }
         path.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
         path.chmod(0o600)
 
@@ -322,7 +346,9 @@ class Session:
         if (path, record_id) in self.created:
             self.created.remove((path, record_id))
 
-    def _delete(self, path: str, record_id: int, admin: Persona | None, others: list[Persona]) -> bool:
+    def _delete(
+        self, path: str, record_id: int, admin: Persona | None, others: list[Persona]
+    ) -> bool:
         if admin is not None:
             status = self.api.call("DELETE", f"{path}/{record_id}", admin).status_code
             if status in (204, 404):
@@ -381,7 +407,9 @@ def session(ctx: CheckContext) -> Session:
     try:
         health = api.call("GET", "/health")
     except CouldNotRun as exc:
-        problem: Exception = exc if ctx.url_given else Skip(f"the staging API did not answer: {exc.reason}")
+        problem: Exception = (
+            exc if ctx.url_given else Skip(f"the staging API did not answer: {exc.reason}")
+        )
         ctx.cache["live_session"] = problem
         raise problem from None
     del health  # live.health reports on it; the personas are tried whatever it said

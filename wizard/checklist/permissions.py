@@ -89,7 +89,9 @@ class Fixtures:
         payload = self.plain_payload(object_name)
         for name, ref in obj.ref_fields.items():
             target = ref.to or ""
-            target_owner = owner if (name == obj.owner_field or parent_owner is None) else parent_owner
+            target_owner = (
+                owner if (name == obj.owner_field or parent_owner is None) else parent_owner
+            )
             parent = self.build(target, target_owner if ownable(self.spec, target) else None, None)
             payload[name] = parent.id
         creator = owner if (ownable(self.spec, object_name) and owner) else "admin"
@@ -97,7 +99,11 @@ class Fixtures:
 
     def rebuild(self, fixture: Fixture, owner: str | None) -> Fixture:
         creator = owner if (ownable(self.spec, fixture.object) and owner) else "admin"
-        return Fixture(fixture.object, fixture.payload, self.create_as(creator, fixture.object, fixture.payload))
+        return Fixture(
+            fixture.object,
+            fixture.payload,
+            self.create_as(creator, fixture.object, fixture.payload),
+        )
 
     def create_as(self, actor: str, object_name: str, payload: dict[str, Any]) -> dict[str, Any]:
         persona = self.live.persona(actor)
@@ -162,7 +168,9 @@ class Prober:
         self.fixtures = Fixtures(live)
         self.run = MatrixRun()
 
-    def call(self, method: str, path: str, who: Persona, body: Any = None, params: Any = None) -> httpx.Response:
+    def call(
+        self, method: str, path: str, who: Persona, body: Any = None, params: Any = None
+    ) -> httpx.Response:
         response = self.live.api.call(method, path, who, body, params=params)
         if response.status_code == 429:  # back off once, briefly, then take the answer as it is
             time.sleep(min(float(response.headers.get("Retry-After", "1") or 1), 3.0))
@@ -179,7 +187,9 @@ class Prober:
             total = int(data.get("total", 0)) if isinstance(data, dict) else 0
             if page * LIST_PAGE >= total:
                 return response
-            response = self.call("GET", path, who, params={"limit": LIST_PAGE, "offset": page * LIST_PAGE})
+            response = self.call(
+                "GET", path, who, params={"limit": LIST_PAGE, "offset": page * LIST_PAGE}
+            )
         return response
 
     def probe_all(self) -> MatrixRun:
@@ -206,11 +216,15 @@ class Prober:
                 self.run.skipped["lists"][f"{object_name} as {actor}"] = exc.reason
                 continue
             for action in MATRIX_ACTIONS:
-                fixture = self.probe_cell(expect(self.spec, object_name, actor, action), who, fixture)
+                fixture = self.probe_cell(
+                    expect(self.spec, object_name, actor, action), who, fixture
+                )
                 if fixture is None:
                     return
 
-    def probe_cell(self, expectation: Expectation, who: Persona, fixture: Fixture) -> Fixture | None:
+    def probe_cell(
+        self, expectation: Expectation, who: Persona, fixture: Fixture
+    ) -> Fixture | None:
         path = path_of(expectation.object)
         action = expectation.action
         key = "lists" if action == "list" else "cells"
@@ -224,7 +238,9 @@ class Prober:
             if response.status_code == 201 and isinstance(data, dict) and "id" in data:
                 self.live.remember(path, int(data["id"]))
         elif action == "update":
-            response = self.call("PATCH", f"{path}/{fixture.id}", who, self._change(expectation.object))
+            response = self.call(
+                "PATCH", f"{path}/{fixture.id}", who, self._change(expectation.object)
+            )
         else:
             response = self.call("DELETE", f"{path}/{fixture.id}", who)
         self.run.probed[key] += 1
@@ -249,8 +265,13 @@ class Prober:
         return {}
 
     def _finding(self, exp: Expectation, actual: str, response: httpx.Response) -> Finding:
-        verb = {"list": "see in the list", "get": "read", "create": "create", "update": "update",
-                "delete": "delete"}[exp.action]
+        verb = {
+            "list": "see in the list",
+            "get": "read",
+            "create": "create",
+            "update": "update",
+            "delete": "delete",
+        }[exp.action]
         who = "anyone signed out" if exp.actor == "anonymous" else f"the {exp.actor} test user"
         if actual == "allowed" and not exp.allowed:
             message = f"LEAK: {who} could {verb} {exp.object} records the rules deny them"

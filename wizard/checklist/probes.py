@@ -83,7 +83,9 @@ def outbox_closed(ctx: CheckContext) -> Outcome:
         findings.append(
             Finding(
                 "GET /dev/outbox answers without signing in: anyone can read sign-in links and codes",
-                actor="anonymous", expected="401 or 404", actual=str(response.status_code),
+                actor="anonymous",
+                expected="401 or 404",
+                actual=str(response.status_code),
             )
         )
     try:
@@ -96,7 +98,9 @@ def outbox_closed(ctx: CheckContext) -> Outcome:
         findings.append(
             Finding(
                 "GET /dev/outbox answers any signed-in user: they can read everyone's sign-in links",
-                actor="other", expected="403 or 404", actual="200",
+                actor="other",
+                expected="403 or 404",
+                actual="200",
             )
         )
     return Outcome.of(findings)
@@ -142,10 +146,16 @@ def _refresh_and_logout(live: Any) -> list[Finding]:
         return []
     tokens = json_of(response) or {}
     findings = []
-    first = live.api.call("POST", "/auth/refresh", body={"refresh_token": tokens.get("refresh_token")})
-    again = live.api.call("POST", "/auth/refresh", body={"refresh_token": tokens.get("refresh_token")})
+    first = live.api.call(
+        "POST", "/auth/refresh", body={"refresh_token": tokens.get("refresh_token")}
+    )
+    again = live.api.call(
+        "POST", "/auth/refresh", body={"refresh_token": tokens.get("refresh_token")}
+    )
     if first.status_code != 200:
-        findings.append(Finding(f"POST /auth/refresh answered {first.status_code} to a fresh refresh token"))
+        findings.append(
+            Finding(f"POST /auth/refresh answered {first.status_code} to a fresh refresh token")
+        )
     elif again.status_code == 200:
         findings.append(Finding("a refresh token worked twice: stolen refresh tokens stay usable"))
     if first.status_code == 200:
@@ -165,40 +175,57 @@ def brute_force(ctx: CheckContext) -> Outcome:
     findings: list[Finding] = []
     notes = []
     if "email_password" in spec.login.methods:
-        victim = Persona("victim", email=f"shipyard-check-{live.run_id}-victim@{EMAIL_DOMAIN}",
-                         password=secrets.token_urlsafe(18))
-        signup = live.api.call("POST", "/auth/signup", body={"email": victim.email, "password": victim.password})
+        victim = Persona(
+            "victim",
+            email=f"shipyard-check-{live.run_id}-victim@{EMAIL_DOMAIN}",
+            password=secrets.token_urlsafe(18),
+        )
+        signup = live.api.call(
+            "POST", "/auth/signup", body={"email": victim.email, "password": victim.password}
+        )
         if signup.status_code not in (200, 201):
-            raise Skip(f"a test account for the brute-force probe could not be made ({signup.status_code})")
+            raise Skip(
+                f"a test account for the brute-force probe could not be made ({signup.status_code})"
+            )
         limited_at = None
         for attempt in range(1, MAX_FAILED_LOGINS + 2):
             response = live.api.call(
-                "POST", "/auth/login", body={"email": victim.email, "password": "wrong-" + secrets.token_hex(6)}
+                "POST",
+                "/auth/login",
+                body={"email": victim.email, "password": "wrong-" + secrets.token_hex(6)},
             )
             if response.status_code == 429:
                 limited_at = attempt
                 if not response.headers.get("retry-after"):
-                    findings.append(Finding("the 429 answer to repeated logins has no Retry-After header"))
+                    findings.append(
+                        Finding("the 429 answer to repeated logins has no Retry-After header")
+                    )
                 break
         if limited_at is None:
             findings.append(
                 Finding(
                     f"{MAX_FAILED_LOGINS + 1} wrong passwords in a row were all answered without 429: "
                     "anyone can guess passwords as fast as they like",
-                    action="login", expected=f"429 by attempt {MAX_FAILED_LOGINS + 1}", actual="no 429",
+                    action="login",
+                    expected=f"429 by attempt {MAX_FAILED_LOGINS + 1}",
+                    actual="no 429",
                 )
             )
         else:
             notes.append(f"login limited at attempt {limited_at}")
     if "phone_otp" in spec.login.methods:
         phone = f"+447700900{secrets.randbelow(1000):03d}"
-        codes = [live.api.call("POST", "/auth/phone/request", body={"phone": phone}).status_code
-                 for _ in range(MAX_CODE_SENDS + 1)]
+        codes = [
+            live.api.call("POST", "/auth/phone/request", body={"phone": phone}).status_code
+            for _ in range(MAX_CODE_SENDS + 1)
+        ]
         if 429 not in codes:
             findings.append(
                 Finding(
                     f"{MAX_CODE_SENDS + 1} code requests for one number were all sent: texts cost money",
-                    action="phone/request", expected=f"429 by request {MAX_CODE_SENDS + 1}", actual=str(codes),
+                    action="phone/request",
+                    expected=f"429 by request {MAX_CODE_SENDS + 1}",
+                    actual=str(codes),
                 )
             )
     if not {"email_password", "phone_otp"} & set(spec.login.methods):
@@ -218,11 +245,26 @@ def account_enumeration(ctx: CheckContext) -> Outcome:
     pairs: list[tuple[str, str, dict[str, Any], dict[str, Any]]] = []
     if "email_password" in spec.login.methods:
         wrong = "wrong-" + secrets.token_hex(8)
-        pairs.append(("login", "/auth/login", {"email": known.email, "password": wrong},
-                      {"email": unknown, "password": wrong}))
-        pairs.append(("password reset", "/auth/password-reset/request", {"email": known.email}, {"email": unknown}))
+        pairs.append(
+            (
+                "login",
+                "/auth/login",
+                {"email": known.email, "password": wrong},
+                {"email": unknown, "password": wrong},
+            )
+        )
+        pairs.append(
+            (
+                "password reset",
+                "/auth/password-reset/request",
+                {"email": known.email},
+                {"email": unknown},
+            )
+        )
     if "magic_link" in spec.login.methods:
-        pairs.append(("magic link", "/auth/magic-link/request", {"email": known.email}, {"email": unknown}))
+        pairs.append(
+            ("magic link", "/auth/magic-link/request", {"email": known.email}, {"email": unknown})
+        )
     findings = []
     compared = []
     for what, path, known_body, unknown_body in pairs:
@@ -264,9 +306,13 @@ def owner_forced(ctx: CheckContext) -> Outcome:
     reasons = []
     for object_name in spec.objects:
         creator = next(
-            (a for a in actors_for(spec, object_name)
-             if a not in ("admin", "anonymous") and a in live.personas
-             and expect(spec, object_name, a, "create").allowed),
+            (
+                a
+                for a in actors_for(spec, object_name)
+                if a not in ("admin", "anonymous")
+                and a in live.personas
+                and expect(spec, object_name, a, "create").allowed
+            ),
             None,
         )
         if creator is None:
@@ -282,7 +328,9 @@ def owner_forced(ctx: CheckContext) -> Outcome:
             continue
         stolen = live.personas[victim].user_id
         path = path_of(object_name)
-        response = live.api.call("POST", path, live.personas[creator], {**parents, "owner_id": stolen})
+        response = live.api.call(
+            "POST", path, live.personas[creator], {**parents, "owner_id": stolen}
+        )
         probed += 1
         data = json_of(response)
         if response.status_code == 201 and isinstance(data, dict):
@@ -292,8 +340,11 @@ def owner_forced(ctx: CheckContext) -> Outcome:
                     Finding(
                         f"{creator} created a {object_name} owned by {victim} by sending owner_id: "
                         "anyone can plant records in other people's accounts",
-                        object=object_name, action="create", actor=creator,
-                        expected="422, or the owner the server sets", actual=f"owner_id={stolen}",
+                        object=object_name,
+                        action="create",
+                        actor=creator,
+                        expected="422, or the owner the server sets",
+                        actual=f"owner_id={stolen}",
                     )
                 )
     if probed == 0:

@@ -24,7 +24,14 @@ _LABEL = {
     "acknowledged": "ACK",
     "pass": "ok",
 }
-_COLOUR = {"fail": "31", "error": "31", "warn": "33", "skipped": "36", "acknowledged": "32", "pass": "32"}
+_COLOUR = {
+    "fail": "31",
+    "error": "31",
+    "warn": "33",
+    "skipped": "36",
+    "acknowledged": "32",
+    "pass": "32",
+}
 
 
 def to_dict(report: Report) -> dict[str, object]:
@@ -70,7 +77,9 @@ def to_json(report: Report) -> str:
 
 def _steps(report: Report) -> list[tuple[str, list[ItemResult]]]:
     """Items grouped by step, in checklist order."""
-    return [(step_id, list(items)) for step_id, items in groupby(report.items, key=lambda i: i.step)]
+    return [
+        (step_id, list(items)) for step_id, items in groupby(report.items, key=lambda i: i.step)
+    ]
 
 
 def _worst(items: list[ItemResult]) -> str:
@@ -99,12 +108,18 @@ def to_text(report: Report, colour: bool = False) -> str:
 
     summary = report.summary
     lines = [f"Launch check of {report.project or report.spec_file or 'the spec'}"]
-    lines.append(f"Live API: {report.url}" if report.url else "Live API: none (live probes skipped)")
+    lines.append(
+        f"Live API: {report.url}" if report.url else "Live API: none (live probes skipped)"
+    )
     counts = ", ".join(
         f"{summary[status]} {name}"
         for status, name in (
-            ("fail", "failing"), ("error", "could not run"), ("warn", "warnings"),
-            ("skipped", "skipped"), ("acknowledged", "acknowledged"), ("pass", "passed"),
+            ("fail", "failing"),
+            ("error", "could not run"),
+            ("warn", "warnings"),
+            ("skipped", "skipped"),
+            ("acknowledged", "acknowledged"),
+            ("pass", "passed"),
         )
         if summary[status]
     )
@@ -116,7 +131,11 @@ def to_text(report: Report, colour: bool = False) -> str:
             lines += _item_lines(item, paint)
     for note in report.notes:
         lines += ["", f"Note: {note}"]
-    verdict = {0: "Nothing fails.", 1: "Some items fail: fix them before launch.", 2: "Some checks could not run."}
+    verdict = {
+        0: "Nothing fails.",
+        1: "Some items fail: fix them before launch.",
+        2: "Some checks could not run.",
+    }
     lines += ["", verdict[int(report.exit_code)]]
     return "\n".join(lines) + "\n"
 
@@ -136,11 +155,15 @@ def _item_lines(item: ItemResult, paint) -> list[str]:  # type: ignore[no-untype
         shown = check.findings[:MAX_FINDINGS_SHOWN] if check.status != "pass" else []
         lines += [f"          - {_describe(finding)}" for finding in shown]
         if len(check.findings) > len(shown):
-            lines.append(f"          ... and {len(check.findings) - len(shown)} more (see --format json)")
+            lines.append(
+                f"          ... and {len(check.findings) - len(shown)} more (see --format json)"
+            )
         if check.fix and check.status in ("fail", "warn"):
             lines.append(f"          Fix: {check.fix}")
-    if item.status in ("fail", "warn") and item.fix and not any(
-        c.fix for c in item.checks if c.status in ("fail", "warn")
+    if (
+        item.status in ("fail", "warn")
+        and item.fix
+        and not any(c.fix for c in item.checks if c.status in ("fail", "warn"))
     ):
         lines.append(f"        Fix: {item.fix}")
     if item.status in ("fail", "warn") and item.explanation:
@@ -171,7 +194,9 @@ def to_junit(report: Report) -> str:
                 for finding in check.findings
             )
             if item.status == "fail":
-                failure = ET.SubElement(case, "failure", message=f"{item.title}: {item.fix}", type="fail")
+                failure = ET.SubElement(
+                    case, "failure", message=f"{item.title}: {item.fix}", type="fail"
+                )
                 failure.text = body
             elif item.status == "error":
                 ET.SubElement(case, "error", message=item.reason or "could not run")
@@ -181,4 +206,6 @@ def to_junit(report: Report) -> str:
                 out = ET.SubElement(case, "system-out")
                 out.text = f"warning: {item.title}\n{body}\nFix: {item.fix}"
     ET.indent(suites)
-    return '<?xml version="1.0" encoding="utf-8"?>\n' + ET.tostring(suites, encoding="unicode") + "\n"
+    return (
+        '<?xml version="1.0" encoding="utf-8"?>\n' + ET.tostring(suites, encoding="unicode") + "\n"
+    )

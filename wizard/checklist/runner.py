@@ -51,7 +51,9 @@ def build_context(
     if project is not None:
         project = Path(project).resolve()
         if not project.is_dir():
-            raise BadInput(f"{project} is not a folder.", hint="Pass the project folder with -C DIR.")
+            raise BadInput(
+                f"{project} is not a folder.", hint="Pass the project folder with -C DIR."
+            )
     if spec_file is None and project is not None and (project / SPEC_FILE).is_file():
         spec_file = project / SPEC_FILE
     if spec_file is None:
@@ -146,7 +148,9 @@ def run_checklist(
     )
 
 
-def _run_one(ctx: CheckContext, checks: dict, check_id: str, kinds: tuple[str, ...]) -> Outcome | Exception:
+def _run_one(
+    ctx: CheckContext, checks: dict, check_id: str, kinds: tuple[str, ...]
+) -> Outcome | Exception:
     kind = check_id.split(".", 1)[0]
     if kind not in kinds:
         return Skip(f"{kind} checks were not asked for", asked=False)
@@ -171,7 +175,11 @@ def _verdict(
 ) -> CheckResult:
     if isinstance(outcome, Skip):
         return CheckResult(
-            check_id, "skipped", severity, reason=outcome.reason, counts=outcome.asked  # type: ignore[arg-type]
+            check_id,
+            "skipped",
+            severity,
+            reason=outcome.reason,
+            counts=outcome.asked,  # type: ignore[arg-type]
         )
     if isinstance(outcome, CouldNotRun):
         return CheckResult(check_id, "error", severity, reason=outcome.reason)  # type: ignore[arg-type]
@@ -186,7 +194,11 @@ def _verdict(
         if status == "warn" and acknowledged is not None:
             status, reason = "acknowledged", acknowledged
     return CheckResult(
-        check_id, status, severity, reason=reason, note=outcome.note,  # type: ignore[arg-type]
+        check_id,
+        status,
+        severity,
+        reason=reason,
+        note=outcome.note,  # type: ignore[arg-type]
         findings=list(outcome.findings),
     )
 
@@ -199,7 +211,9 @@ def _acknowledgement(ctx: CheckContext, item_id: str, check_id: str) -> str | No
     return None
 
 
-def _item_result(step_id: str, step_title: str, item: Item, results: list[CheckResult]) -> ItemResult:
+def _item_result(
+    step_id: str, step_title: str, item: Item, results: list[CheckResult]
+) -> ItemResult:
     counted = [result for result in results if result.counts]
     status = worst(result.status for result in counted) if counted else "skipped"
     reasons = [f"{r.id}: {r.reason}" for r in counted or results if r.status == status and r.reason]

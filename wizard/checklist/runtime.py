@@ -19,8 +19,17 @@ from wizard.checklist.results import Finding, Outcome, Skip
 RUN_TIMEOUT = 180
 # Files Shipyard writes beside the render (not part of the blueprint's output).
 _NOT_RENDERED = {"shipyard.yaml", ".env"}
-_SKIPPED_DIRS = {".git", ".venv", ".shipyard", "__pycache__", ".pytest_cache", ".ruff_cache",
-                 ".mypy_cache", "backups", "node_modules"}
+_SKIPPED_DIRS = {
+    ".git",
+    ".venv",
+    ".shipyard",
+    "__pycache__",
+    ".pytest_cache",
+    ".ruff_cache",
+    ".mypy_cache",
+    "backups",
+    "node_modules",
+}
 
 # Asks the app itself (no server, no test client) what GET /dev/outbox answers.
 _OUTBOX_SCRIPT = """
@@ -82,8 +91,14 @@ def run_python(
     environ["PYTHONDONTWRITEBYTECODE"] = "1"
     try:
         result = subprocess.run(
-            [str(python), *args], cwd=project, env=environ, capture_output=True, text=True,
-            timeout=timeout, check=False, stdin=subprocess.DEVNULL,
+            [str(python), *args],
+            cwd=project,
+            env=environ,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            check=False,
+            stdin=subprocess.DEVNULL,
         )
     except subprocess.TimeoutExpired:
         raise Skip(f"the project's code took longer than {int(timeout)} seconds") from None
@@ -116,13 +131,19 @@ def migrations_current(ctx: CheckContext) -> Outcome:
         upgrade = run_python(project, ["-m", "alembic", "upgrade", "head"], env)
         if upgrade.code != 0:
             return Outcome.of(
-                [Finding(f"`alembic upgrade head` fails on an empty database: {_tail(upgrade.output)}",
-                         path="alembic/versions")]
+                [
+                    Finding(
+                        f"`alembic upgrade head` fails on an empty database: {_tail(upgrade.output)}",
+                        path="alembic/versions",
+                    )
+                ]
             )
         checked = run_python(project, ["-m", "alembic", "check"], env)
     if checked.code == 0:
         return Outcome.of([], "alembic check: no new upgrade operations")
-    detected = [line for line in checked.output.splitlines() if "upgrade operations detected" in line]
+    detected = [
+        line for line in checked.output.splitlines() if "upgrade operations detected" in line
+    ]
     if not detected:
         raise Skip(f"`alembic check` could not run: {_tail(checked.output)}")
     return Outcome.of(
@@ -154,7 +175,9 @@ def outbox_production(ctx: CheckContext) -> Outcome:
         [
             Finding(
                 f"/dev/outbox exists with ENVIRONMENT=production (it answered {status}, not 404)",
-                expected="404", actual=str(status), path="app/api/main.py",
+                expected="404",
+                actual=str(status),
+                path="app/api/main.py",
             )
         ]
     )
@@ -199,7 +222,9 @@ def rate_limits(ctx: CheckContext) -> Outcome:
                     f"{limit:g}",
                     expected=f"{'<=' if bound == 'max' else '>='} {limit:g}",
                     actual=str(value),
-                    path=".env" if name.upper() in envfile.read_env(project) else "app/core/config.py",
+                    path=".env"
+                    if name.upper() in envfile.read_env(project)
+                    else "app/core/config.py",
                 )
             )
     if not known:
@@ -238,7 +263,8 @@ def spec_matches_code(ctx: CheckContext) -> Outcome:
         on_disk = _files(project)
         missing = sorted(rendered - on_disk)
         changed = sorted(
-            path for path in rendered & on_disk
+            path
+            for path in rendered & on_disk
             if not filecmp.cmp(fresh / path, project / path, shallow=False)
         )
     findings = [Finding(f"{path} is missing: the spec renders it", path=path) for path in missing]
