@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import os
 from pathlib import Path
 from typing import ClassVar
@@ -16,35 +17,33 @@ from wizard.checklist import Checklist, Step, load_checklist
 from wizard.spec import LaunchSpec
 from wizard.spec.validate import check
 from wizard.tui.base import StepScreen
-from wizard.tui.basics import BasicsScreen
 from wizard.tui.dialogs import Choice
 from wizard.tui.done import DoneScreen
-from wizard.tui.frontend import FrontendScreen
-from wizard.tui.login import LoginScreen
-from wizard.tui.objects import ObjectsScreen
-from wizard.tui.ownership import OwnershipScreen
-from wizard.tui.permissions import PermissionsScreen
 from wizard.tui.progress import ProgressScreen
-from wizard.tui.review import EditReviewScreen, ReviewScreen
-from wizard.tui.staging import StagingScreen
 from wizard.tui.welcome import WelcomeScreen
 
-# The checklist names a screen for each step it wants asked; these are the screens.
-SCREENS: dict[str, type[StepScreen]] = {
-    "basics": BasicsScreen,
-    "objects": ObjectsScreen,
-    "ownership": OwnershipScreen,
-    "login": LoginScreen,
-    "permissions": PermissionsScreen,
-    "frontend": FrontendScreen,
-    "staging": StagingScreen,
+# The checklist names a screen for each step it wants asked; these are the screens,
+# imported when first shown so that the welcome screen appears at once.
+SCREENS: dict[str, str] = {
+    "basics": "wizard.tui.basics:BasicsScreen",
+    "objects": "wizard.tui.objects:ObjectsScreen",
+    "ownership": "wizard.tui.ownership:OwnershipScreen",
+    "login": "wizard.tui.login:LoginScreen",
+    "permissions": "wizard.tui.permissions:PermissionsScreen",
+    "frontend": "wizard.tui.frontend:FrontendScreen",
+    "staging": "wizard.tui.staging:StagingScreen",
 }
+
+
+def screen_class(screen: str) -> type[StepScreen]:
+    module, name = SCREENS[screen].split(":")
+    found: type[StepScreen] = getattr(importlib.import_module(module), name)
+    return found
 
 
 class ShipyardApp(App[LaunchSpec | None]):
     """`new` mode creates the project at the end; `edit` mode returns the changed spec."""
 
-    CSS_PATH = "shipyard.tcss"
     TITLE = "Shipyard"
     ENABLE_COMMAND_PALETTE = False
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -55,7 +54,8 @@ class ShipyardApp(App[LaunchSpec | None]):
     def __init__(self, dest: Path | None = None, *, spec: LaunchSpec | None = None,
                  mode: str = "new", checklist: Checklist | None = None,
                  save_drafts: bool = True) -> None:
-        super().__init__()
+        styles = ["shipyard.tcss", *(["no_color.tcss"] if os.environ.get("NO_COLOR") else [])]
+        super().__init__(css_path=[Path(__file__).parent / name for name in styles])
         self.dest = Path(os.path.abspath(dest)) if dest is not None else None
         self.spec = spec.model_copy(deep=True) if spec is not None else blank_spec()
         self.original = spec
@@ -114,6 +114,8 @@ class ShipyardApp(App[LaunchSpec | None]):
 
     def show_step(self, index: int) -> None:
         if index >= len(self.steps):
+            from wizard.tui.review import EditReviewScreen, ReviewScreen
+
             self._step = "review"
             review = EditReviewScreen if self.mode == "edit" else ReviewScreen
             self._show(review(self.spec, self.target, self.mode))
@@ -121,8 +123,7 @@ class ShipyardApp(App[LaunchSpec | None]):
         index = max(index, 0)
         step = self.steps[index]
         self._step = step.id
-        screen_class = SCREENS[step.screen or ""]
-        self._show(screen_class(self.spec, step, index + 1, len(self.steps)))
+        self._show(screen_class(step.screen or "")(self.spec, step, index + 1, len(self.steps)))
 
     def _show(self, screen: Screen[None]) -> None:
         if len(self.screen_stack) > 1:
@@ -147,7 +148,7 @@ class ShipyardApp(App[LaunchSpec | None]):
     def on_step_screen_answers_changed(self, message: StepScreen.AnswersChanged) -> None:
         self.save_draft(message.step_id)
 
-    def on_review_screen_went_back(self) -> None:
+    def on_review_screen_went_back(self) -> None:  # ReviewScreen.WentBack
         self.show_step(len(self.steps) - 1)
 
     def on_review_screen_confirmed(self) -> None:

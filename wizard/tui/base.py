@@ -18,6 +18,12 @@ if TYPE_CHECKING:
     from wizard.spec import LaunchSpec
 
 
+def set_problem(label: Static, text: str | None) -> None:
+    """Show a problem under an answer, or hide the line when there is none."""
+    label.update(text or "")
+    label.set_class(bool(text), "-shown")
+
+
 class StepScreen(Screen[None]):
     """One checklist step: subclasses compose the body and write answers into `spec`."""
 

@@ -8,7 +8,7 @@ from textual.widgets import Input, Static
 
 from wizard import answers
 from wizard.spec.models import App
-from wizard.tui.base import StepScreen
+from wizard.tui.base import StepScreen, set_problem
 
 _INPUTS = ("title", "name", "roles")
 
@@ -67,6 +67,6 @@ class BasicsScreen(StepScreen):
             label = self.query_one(f"#{name}-problem", Static)
             # An empty answer is only a problem once the founder has been there.
             show = problems.get(name, "") if (self._value(name) or name == touched) else ""
-            label.update(show)
+            set_problem(label, show)
             self.query_one(f"#{name}", Input).set_class(bool(show), "-invalid")
         return problems

@@ -12,6 +12,8 @@ from textual.widgets import Checkbox, Footer, Input, Label, Select, Static
 
 from wizard import answers
 from wizard.spec import FieldSpec, LaunchSpec
+from wizard.tui.base import set_problem
+from wizard.tui.widgets import Tick
 
 _TEXTUAL = ("string", "text", "email")
 _NUMERIC = ("int", "float")
@@ -37,6 +39,8 @@ class FieldForm(ModalScreen[tuple[str, FieldSpec] | None]):
     def compose(self) -> ComposeResult:
         field = self.field
         targets = [(name, name) for name in self.spec.objects]
+        others = [name for name in self.spec.objects if name != self.object_name] or list(self.spec.objects)
+        target = field.to if field.to in self.spec.objects else others[0]
         with Vertical(classes="dialog-box field-form"):
             heading = f"{self.object_name}: " + (f"edit {self.current}" if self.current else "add a field")
             yield Static(heading, classes="dialog-title", markup=False)
@@ -47,10 +51,10 @@ class FieldForm(ModalScreen[tuple[str, FieldSpec] | None]):
                 yield Select([(f"{kind}: {label}", kind) for kind, label in answers.FIELD_TYPES.items()],
                              value=field.type, allow_blank=False, id="field-type", compact=True)
                 yield Label("Links to", classes="ref-only")
-                yield Select(targets, value=field.to if field.to in self.spec.objects else Select.NULL,
-                             prompt="choose an object", id="field-to", compact=True, classes="ref-only")
+                yield Select(targets, value=target, allow_blank=False, id="field-to", compact=True,
+                             classes="ref-only")
                 yield Label("Required")
-                yield Checkbox("must always be filled in", field.required, id="field-required",
+                yield Tick("must always be filled in", field.required, id="field-required",
                                compact=True)
                 yield Label("Max length", classes="text-only")
                 yield Input(_shown(field.max_length), placeholder="e.g. 120", id="field-max-length",
@@ -125,13 +129,13 @@ class FieldForm(ModalScreen[tuple[str, FieldSpec] | None]):
     def _check(self) -> bool:
         name, _field, problem = self._read()
         shown = problem if (name or (problem and "name" not in problem)) else ""
-        self.query_one("#field-problem", Static).update(shown or "")
+        set_problem(self.query_one("#field-problem", Static), shown)
         return problem is None
 
     def action_save(self) -> None:
         name, field, problem = self._read()
         if problem or field is None:
-            self.query_one("#field-problem", Static).update(problem or "")
+            set_problem(self.query_one("#field-problem", Static), problem)
             return
         self.dismiss((name, field))
 

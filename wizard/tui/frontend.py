@@ -7,7 +7,7 @@ from textual.containers import VerticalScroll
 from textual.widgets import Input, Static
 
 from wizard import answers
-from wizard.tui.base import StepScreen
+from wizard.tui.base import StepScreen, set_problem
 
 
 class FrontendScreen(StepScreen):
@@ -25,7 +25,7 @@ class FrontendScreen(StepScreen):
     def on_input_changed(self, event: Input.Changed) -> None:
         self.save_answers()
         problem = answers.origin_problem(self.spec.frontend.origins) or ""
-        self.query_one("#origins-problem", Static).update(problem)
+        set_problem(self.query_one("#origins-problem", Static), problem)
         event.input.set_class(bool(problem), "-invalid")
         self.changed()
 

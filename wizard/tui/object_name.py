@@ -12,6 +12,7 @@ from textual.widgets import Footer, Input, Static
 
 from wizard import answers
 from wizard.spec import LaunchSpec
+from wizard.tui.base import set_problem
 
 
 class ObjectNameForm(ModalScreen[str | None]):
@@ -38,7 +39,7 @@ class ObjectNameForm(ModalScreen[str | None]):
     def on_input_changed(self, event: Input.Changed) -> None:
         problem = answers.object_name_problem(self.spec, event.value.strip(), self.current)
         shown = problem if event.value.strip() else ""
-        self.query_one("#object-name-problem", Static).update(shown or "")
+        set_problem(self.query_one("#object-name-problem", Static), shown)
         event.input.set_class(bool(shown), "-invalid")
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
@@ -46,7 +47,7 @@ class ObjectNameForm(ModalScreen[str | None]):
         name = event.value.strip()
         problem = answers.object_name_problem(self.spec, name, self.current)
         if problem:
-            self.query_one("#object-name-problem", Static).update(problem)
+            set_problem(self.query_one("#object-name-problem", Static), problem)
             return
         self.dismiss(name)
 

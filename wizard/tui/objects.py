@@ -22,18 +22,18 @@ class ObjectsScreen(StepScreen):
     """Objects on the left, the highlighted object's fields on the right."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("a", "add_object", "Add object"),
-        Binding("r", "rename_object", "Rename"),
-        Binding("d", "delete_object", "Delete object"),
-        Binding("f", "add_field", "Add field"),
-        Binding("e", "edit_field", "Edit field"),
-        Binding("x", "delete_field", "Delete field"),
+        Binding("a", "add_object", "Add object", show=False),
+        Binding("r", "rename_object", "Rename", show=False),
+        Binding("d", "delete_object", "Delete object", show=False),
+        Binding("f", "add_field", "Add field", show=False),
+        Binding("e", "edit_field", "Edit field", show=False),
+        Binding("x", "delete_field", "Delete field", show=False),
     ]
 
     def compose_body(self) -> ComposeResult:
         with Horizontal(classes="body objects-body"):
             with Vertical(id="object-column"):
-                yield Static(self.item("objects").question or "", classes="pane-title", markup=False)
+                yield Static("Objects", classes="pane-title")
                 yield OptionList(id="objects")
             with Vertical(id="field-column"):
                 yield Static("", id="fields-title", classes="pane-title", markup=False)
@@ -70,7 +70,7 @@ class ObjectsScreen(StepScreen):
     def _refresh_objects(self, highlight: int | None = None) -> None:
         options = self.query_one("#objects", OptionList)
         options.clear_options()
-        options.add_options([Option(f"{name}  ({len(obj.fields)} fields)", id=name)
+        options.add_options([Option(f"{name} ({len(obj.fields)} field{'' if len(obj.fields) == 1 else 's'})", id=name)
                              for name, obj in self.spec.objects.items()])
         if self.spec.objects:
             count = len(self.spec.objects)
@@ -86,7 +86,7 @@ class ObjectsScreen(StepScreen):
         if obj_name is None:
             title.update("Press a to add your first object, like Booking.")
             return
-        title.update(f"What does a {obj_name} hold?")
+        title.update(f"Fields of {obj_name}: what does a {obj_name} hold?")
         for name, field in self.spec.objects[obj_name].fields.items():
             table.add_row(name, answers.field_summary(field))
         if table.row_count:

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from textual.app import ComposeResult
 from textual.containers import VerticalScroll
-from textual.widgets import RadioButton, RadioSet, Static
+from textual.widgets import RadioSet, Static
 
 from wizard import answers
 from wizard.tui.base import StepScreen
+from wizard.tui.widgets import Dot
 
 
 class OwnershipScreen(StepScreen):
@@ -21,13 +22,13 @@ class OwnershipScreen(StepScreen):
             for index, (name, obj) in enumerate(self.spec.objects.items()):
                 yield Static(f"Who owns a {name}?", classes="object-question", markup=False)
                 with RadioSet(id=f"owner-{index}", name=name, compact=True):
-                    yield RadioButton(labels["creator"], obj.owner == "creator", name="creator")
+                    yield Dot(labels["creator"], obj.owner == "creator", name="creator")
                     for field_name, field in obj.ref_fields.items():
                         label = labels["parent"].replace("{parent}", field_name)
                         if field.to and field.to != field_name.capitalize():
                             label += f" (a {field.to})"
-                        yield RadioButton(label, obj.owner == field_name, name=field_name)
-                    yield RadioButton(labels["none"], obj.owner == "none", name="none")
+                        yield Dot(label, obj.owner == field_name, name=field_name)
+                    yield Dot(labels["none"], obj.owner == "none", name="none")
             if not self.spec.objects:
                 yield Static("No objects yet: go back (Ctrl+P) and add some.", classes="why")
 

@@ -8,11 +8,11 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
 from textual.screen import ModalScreen
-from textual.widgets import Footer, SelectionList, Static
-from textual.widgets.selection_list import Selection
+from textual.widgets import Footer, Static
 
 from wizard import answers
 from wizard.spec import LaunchSpec, Rule
+from wizard.tui.widgets import TickList
 
 
 class RulePicker(ModalScreen[Rule | None]):
@@ -32,31 +32,31 @@ class RulePicker(ModalScreen[Rule | None]):
 
     def compose(self) -> ComposeResult:
         chosen = set(self.rule.terms)
-        options = [Selection(answers.term_phrase(term), index, term in chosen)
+        options = [(answers.term_phrase(term), index, term in chosen, "")
                    for index, term in enumerate(answers.term_choices(self.spec, self.object_name))]
         with Vertical(classes="dialog-box"):
             yield Static(answers.permission_sentence(self.object_name, self.action, None).split("?")[0] + "?",
                          classes="dialog-title", markup=False)
-            yield SelectionList[int](*options, id="rule-terms")
+            yield TickList(options, id="rule-terms")
             yield Static("", id="rule-sentence", classes="why", markup=False)
-            yield Static("Space tick · Ctrl+S or Enter on nothing save · Esc cancel. "
+            yield Static("Arrows move · Space tick · Ctrl+S save · Esc cancel. "
                          "Tick nothing for: nobody but admins.", classes="key-help")
         yield Footer(compact=True)
 
     def on_mount(self) -> None:
-        self.query_one(SelectionList).focus()
+        self.query_one(TickList).focus()
         self._show()
 
     def _chosen_rule(self) -> Rule:
         terms = answers.term_choices(self.spec, self.object_name)
-        chosen = {terms[index] for index in self.query_one(SelectionList).selected}
+        chosen = {terms[index] for index in self.query_one(TickList).selected}
         return answers.make_rule(self.spec, self.object_name, chosen)
 
     def _show(self) -> None:
         sentence = answers.permission_sentence(self.object_name, self.action, self._chosen_rule())
         self.query_one("#rule-sentence", Static).update(sentence)
 
-    def on_selection_list_selected_changed(self, event: SelectionList.SelectedChanged) -> None:
+    def on_tick_list_changed(self, event: TickList.Changed) -> None:
         self._show()
 
     def action_save(self) -> None:

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from textual.app import ComposeResult
 from textual.containers import VerticalScroll
-from textual.widgets import RadioButton, RadioSet, Static
+from textual.widgets import RadioSet, Static
 
 from wizard.tui.base import StepScreen
+from wizard.tui.widgets import Dot
 
 
 class StagingScreen(StepScreen):
@@ -16,7 +17,7 @@ class StagingScreen(StepScreen):
             yield from self.question("staging-target")
             with RadioSet(id="staging-target", compact=True):
                 for choice in item.choices:
-                    yield RadioButton(choice.label, self.spec.staging.target == choice.value,
+                    yield Dot(choice.label, self.spec.staging.target == choice.value,
                                       name=str(choice.value))
             for choice in item.choices:
                 yield Static(f"{choice.label.split(',')[0]}: {choice.why}", classes="why", markup=False)

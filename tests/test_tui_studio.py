@@ -1,0 +1,68 @@
+"""The wizard, driven by keys only: it builds the studio example and creates the project."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import pytest
+import tui_driver
+from git import Repo
+
+from wizard.spec import load_spec
+from wizard.tui.app import ShipyardApp
+from wizard.tui.done import DoneScreen
+from wizard.tui.review import ReviewScreen
+from wizard.tui.welcome import WelcomeScreen
+
+
+async def _wait_for(pilot, condition, seconds: float = 60.0) -> None:  # type: ignore[no-untyped-def]
+    deadline = time.monotonic() + seconds
+    while not condition():
+        assert time.monotonic() < deadline, f"timed out; screen is {pilot.app.screen!r}"
+        await pilot.pause(0.1)
+
+
+async def test_first_screen_appears_within_a_second(tmp_path: Path) -> None:
+    started = time.monotonic()
+    app = ShipyardApp(tmp_path / "studio")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        assert isinstance(app.screen, WelcomeScreen)
+        assert time.monotonic() - started < 1.0
+
+
+async def test_builds_the_studio_example_and_creates_the_project(
+    tmp_path: Path, studio_spec_file: Path
+) -> None:
+    dest = tmp_path / "studio-booking"
+    app = ShipyardApp(dest)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await tui_driver.build_studio(pilot)
+        assert isinstance(app.screen, ReviewScreen)
+        assert app.spec == load_spec(studio_spec_file)
+        assert not dest.exists(), "nothing is written into DIR before the founder confirms"
+        draft = tmp_path / ".studio-booking.shipyard-draft.yaml"
+        assert draft.exists(), "answers are saved as they go, beside DIR"
+
+        await pilot.press("ctrl+n")
+        await _wait_for(pilot, lambda: isinstance(app.screen, DoneScreen))
+        assert app.created == dest
+        assert not draft.exists(), "the draft goes once the project exists"
+        await pilot.press("enter")
+    assert app.return_value == load_spec(studio_spec_file)
+    assert load_spec(dest / "shipyard.yaml") == load_spec(studio_spec_file)
+    repo = Repo(dest)
+    assert not repo.is_dirty(untracked_files=True)
+    assert "shipyard.yaml" in repo.git.ls_files().splitlines()
+
+
+@pytest.mark.parametrize("size", [(120, 40)])
+async def test_builds_the_studio_example_at_other_sizes(
+    tmp_path: Path, studio_spec_file: Path, size: tuple[int, int]
+) -> None:
+    app = ShipyardApp(tmp_path / "studio-booking", save_drafts=False)
+    async with app.run_test(size=size) as pilot:
+        await tui_driver.build_studio(pilot)
+        assert isinstance(app.screen, ReviewScreen)
+        assert app.spec == load_spec(studio_spec_file)
