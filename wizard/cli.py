@@ -170,6 +170,46 @@ def _ask(dest: Path | None, plain: bool) -> Any:
     return answer
 
 
+@app.command()
+def edit(
+    directory: Annotated[
+        Path, typer.Option("-C", "--directory", help="The project folder.", show_default=False)
+    ] = Path("."),
+    plain: Annotated[
+        bool, typer.Option("--plain", help="Ask with simple line prompts instead of the full-screen wizard.")
+    ] = False,
+) -> None:
+    """Change a project's answers in the wizard and save its shipyard.yaml."""
+    from wizard.spec import dump_spec, load_spec
+
+    project = directory.resolve()
+    spec_file = project / "shipyard.yaml"
+    if not spec_file.is_file():
+        raise BadInput(
+            f"{project} has no shipyard.yaml, so it is not a Shipyard project.",
+            hint="Run `shipyard edit` inside a folder made by `shipyard new`, or pass -C FOLDER.",
+        )
+    spec = load_spec(spec_file)
+    if not can_prompt():
+        raise BadInput(
+            "Shipyard cannot ask questions here (no terminal, or CI is set).",
+            hint=f"Edit {spec_file} by hand instead; `shipyard check` validates it.",
+        )
+    module_name, function = ("wizard.plain", "edit") if plain else ("wizard.tui", "edit_spec")
+    changed = getattr(importlib.import_module(module_name), function)(spec, project)
+    if changed == spec:
+        typer.secho("No answers changed; shipyard.yaml was left as it was.", err=True)
+        return
+    temporary = spec_file.with_name(f".{spec_file.name}.tmp")
+    temporary.write_text(dump_spec(changed), encoding="utf-8")
+    os.replace(temporary, spec_file)
+    typer.echo(str(spec_file))
+    typer.secho(
+        "Saved shipyard.yaml. Commit it, and run `shipyard update` to apply it to the code.",
+        err=True, fg="green",
+    )
+
+
 def _shown(path: Path) -> str:
     try:
         return str(path.relative_to(Path.cwd()))
@@ -286,7 +326,7 @@ def down(
     typer.echo("stopped" if stopped else "not running")
 
 
-FormatOption = Annotated[
+StatusFormatOption = Annotated[
     str, typer.Option("--format", "-f", help="text or json.", show_default=False)
 ]
 
@@ -296,7 +336,7 @@ def status(
     target: TargetOption = None,
     directory: DirOption = Path("."),
     as_json: JsonOption = False,
-    output_format: FormatOption = "text",
+    output_format: StatusFormatOption = "text",
 ) -> None:
     """Say whether the project's staging backend runs, and where."""
     if output_format not in ("text", "json"):
