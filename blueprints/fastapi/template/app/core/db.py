@@ -8,6 +8,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker, create_asyn
 from sqlalchemy.orm import DeclarativeBase
 from sqlalchemy.types import TypeDecorator
 
+from app.core.clock import clock
 from app.core.config import settings
 
 NAMING_CONVENTION = {
@@ -24,7 +25,8 @@ class Base(DeclarativeBase):
 
 
 def utcnow() -> datetime:
-    return datetime.now(UTC)
+    """Now, by the app's clock (tests move it instead of sleeping)."""
+    return clock.now()
 
 
 class UTCDateTime(TypeDecorator[datetime]):

@@ -12,7 +12,10 @@ class User(Base):
     __tablename__ = "users"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    email: Mapped[str] = mapped_column(String(320), unique=True)
+    # None for accounts that sign in by phone only.
+    email: Mapped[str | None] = mapped_column(String(320), unique=True)
+    # E.164 (+14155550123); None for accounts that sign in by email.
+    phone: Mapped[str | None] = mapped_column(String(16), unique=True, index=True)
     # None for accounts that only ever sign in without a password (magic link, phone).
     password_hash: Mapped[str | None] = mapped_column(String(255))
     email_verified: Mapped[bool] = mapped_column(Boolean, default=False)
