@@ -180,13 +180,14 @@ class PlainWizard:
         return str(_ask(questionary.text(label, default=current or "", validate=valid))).strip()
 
     def _fields(self, object_name: str) -> None:
+        """New objects: ask field after field. Objects with fields: a menu to change them."""
         obj = self.spec.objects[object_name]
+        if not obj.fields:
+            say(f"The fields of {object_name}, one per question; Enter on an empty name when done.")
+            while self._field(object_name, None):
+                pass
+            return
         while True:
-            if not obj.fields:
-                self._field(object_name, None)
-                if not obj.fields:
-                    return
-                continue
             listed = "; ".join(f"{name}: {answers.field_summary(f)}" for name, f in obj.fields.items())
             options = [Choice(f"Done with {object_name}", "done"), Choice("Add a field", "add")]
             options += [Choice(f"Change {name}", ("edit", name)) for name in obj.fields]
@@ -201,8 +202,8 @@ class PlainWizard:
             else:
                 answers.remove_field(self.spec, object_name, choice[1])
 
-    def _field(self, object_name: str, current: str | None) -> None:
-        """Ask one field; an empty name (when adding) adds nothing."""
+    def _field(self, object_name: str, current: str | None) -> bool:
+        """Ask one field; False when the founder gave no name (nothing to add)."""
         old = self.spec.objects[object_name].fields.get(current or "")
         name = str(_ask(questionary.text(
             f"{object_name}: field name (like title; empty to finish)" if current is None
@@ -211,7 +212,7 @@ class PlainWizard:
             answers.field_problem(self.spec, object_name, t.strip(), FieldSpec(type="string"), current)
             or True))).strip()
         if not name:
-            return
+            return False
         kinds = [Choice(f"{kind}: {label}", kind) for kind, label in answers.FIELD_TYPES.items()]
         kind = _ask(questionary.select(f"What does {name} hold?", choices=kinds,
                                        default=old.type if old else "string"))
@@ -234,8 +235,9 @@ class PlainWizard:
         problem = answers.field_problem(self.spec, object_name, name, field, current)
         if problem:
             say(f"Not saved: {problem}")
-            return
+            return True
         answers.put_field(self.spec, object_name, name, field, current)
+        return True
 
     def ask_ownership(self, step: Step) -> None:
         item = step.item("ownership")
