@@ -11,15 +11,18 @@ from app.core.security import hash_token, new_token
 from app.models.users import Token
 
 
-async def issue(db: AsyncSession, user_id: int, purpose: str) -> str:
-    """Create a token for `purpose` and return it in clear (only the email ever sees it)."""
+async def issue(
+    db: AsyncSession, user_id: int, purpose: str, lifetime: timedelta | None = None
+) -> str:
+    """Create a token for `purpose` and return it in clear (only the email ever sees it).
+    It lasts `lifetime`, or EMAIL_TOKEN_HOURS when not given."""
     token = new_token()
     db.add(
         Token(
             user_id=user_id,
             purpose=purpose,
             token_hash=hash_token(token),
-            expires_at=utcnow() + timedelta(hours=settings.email_token_hours),
+            expires_at=utcnow() + (lifetime or timedelta(hours=settings.email_token_hours)),
         )
     )
     await db.flush()

@@ -1,48 +1,17 @@
-"""Delivery of emails and texts behind one small adapter.
+"""Where routes send emails and texts from: `await get_outbox().send(db, channel, to, subject, body)`.
 
-Development and staging keep every message in the database (GET /dev/outbox shows
-them); production logs that a message was due until a real sender (SMTP, an SMS
-provider) is configured.
+The postman in app/delivery does the work: outside production it keeps a copy of
+every message for GET /dev/outbox, and it hands messages to SMTP or the SMS
+provider when they are configured. A message that cannot be sent raises
+app.delivery.DeliveryFailed.
 """
 
-from typing import Literal, Protocol
+from app.delivery import Channel, Postman, get_postman
 
-from sqlalchemy.ext.asyncio import AsyncSession
+Outbox = Postman
 
-from app.core.config import settings
-from app.core.logging import logger
-from app.models.outbox import OutboxMessage
-
-Channel = Literal["email", "sms"]
-
-
-class Outbox(Protocol):
-    async def send(
-        self, db: AsyncSession, channel: Channel, to: str, subject: str, body: str
-    ) -> None: ...
-
-
-class DatabaseOutbox:
-    """Keeps messages where developers can read them; sends nothing."""
-
-    async def send(
-        self, db: AsyncSession, channel: Channel, to: str, subject: str, body: str
-    ) -> None:
-        db.add(OutboxMessage(channel=channel, recipient=to, subject=subject, body=body))
-        logger.info("message kept in the outbox", extra={"fields": {"channel": channel}})
-
-
-class LogOutbox:
-    """Production without a configured sender: record that a message was due, never its body."""
-
-    async def send(
-        self, db: AsyncSession, channel: Channel, to: str, subject: str, body: str
-    ) -> None:
-        logger.warning(
-            "no sender configured; message not delivered",
-            extra={"fields": {"channel": channel, "subject": subject}},
-        )
+__all__ = ["Channel", "Outbox", "get_outbox"]
 
 
 def get_outbox() -> Outbox:
-    return LogOutbox() if settings.environment == "production" else DatabaseOutbox()
+    return get_postman()
