@@ -1,0 +1,164 @@
+"""Wizard behaviour through Pilot: validation as typed, editing by keyboard, quitting, drafts, edit mode."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import tui_driver
+
+from wizard import drafts
+from wizard.spec import load_spec
+from wizard.tui.app import ShipyardApp
+from wizard.tui.basics import BasicsScreen
+from wizard.tui.dialogs import Choice
+from wizard.tui.objects import ObjectsScreen
+from wizard.tui.review import ReviewScreen
+from wizard.tui.welcome import WelcomeScreen
+
+
+def _text(app: ShipyardApp, selector: str) -> str:
+    return str(app.screen.query_one(selector).render())
+
+
+async def test_names_are_checked_as_they_are_typed(tmp_path: Path) -> None:
+    app = ShipyardApp(tmp_path / "app", save_drafts=False)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("enter")
+        await tui_driver.type_text(pilot, "Studio Booking")
+        await pilot.press("tab")
+        await tui_driver.type_text(pilot, "Studio Booking")
+        await pilot.pause()
+        assert "not a valid app name" in _text(app, "#name-problem")
+        await pilot.press("tab")
+        await tui_driver.type_text(pilot, "Staff")
+        await pilot.pause()
+        assert "must be lower case" in _text(app, "#roles-problem")
+        await pilot.press("ctrl+n")
+        await pilot.pause()
+        assert isinstance(app.screen, BasicsScreen), "Next is refused while answers are invalid"
+        assert "Fix first" in _text(app, "#step-problems")
+
+
+async def test_objects_and_fields_are_added_edited_and_removed_by_keyboard(tmp_path: Path) -> None:
+    app = ShipyardApp(tmp_path / "app", save_drafts=False)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("enter")
+        await tui_driver.basics(pilot, "Notes", "")
+        assert isinstance(app.screen, ObjectsScreen)
+        await tui_driver.add_object(pilot, "note", [])  # lower case: refused as typed
+        assert "capital letter" in _text(app, "#object-name-problem")
+        await pilot.press("escape")
+        await tui_driver.add_object(pilot, "Note", [{"name": "title", "required": True},
+                                                    {"name": "id"}])  # reserved: refused
+        assert "added to every object" in _text(app, "#field-problem")
+        await pilot.press("escape")
+        assert list(app.spec.objects["Note"].fields) == ["title"]
+        # Rename the object, edit the field (make it long text), then delete it.
+        await pilot.press("r")
+        await tui_driver.type_text(pilot, "Memo")
+        await pilot.press("enter")
+        await pilot.pause()
+        assert list(app.spec.objects) == ["Memo"]
+        await pilot.press("tab", "e")
+        await pilot.pause()
+        await pilot.press("tab", "enter")
+        await tui_driver.type_text(pilot, "text")
+        await pilot.press("enter", "ctrl+s")
+        await pilot.pause()
+        assert app.spec.objects["Memo"].fields["title"].type == "text"
+        await pilot.press("x")
+        await pilot.pause()
+        assert app.spec.objects["Memo"].fields == {}
+        await pilot.press("d", "y")
+        await pilot.pause()
+        assert app.spec.objects == {}
+
+
+async def test_quitting_before_the_pipeline_writes_nothing_into_dir(tmp_path: Path) -> None:
+    dest = tmp_path / "studio-booking"
+    app = ShipyardApp(dest)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("enter")
+        await tui_driver.basics(pilot, "Studio Booking", "staff")
+        await pilot.press("ctrl+q")
+        await pilot.pause()
+        assert isinstance(app.screen, Choice)
+        assert "saved in" in _text(app, ".dialog-message")
+        await pilot.press("y")
+    assert app.return_value is None
+    assert not dest.exists()
+    assert "nothing was written" in app.quit_message
+    assert ".studio-booking.shipyard-draft.yaml" in app.quit_message
+    draft = drafts.load_draft(drafts.draft_path(dest))
+    assert draft is not None and draft.spec.app.title == "Studio Booking" and draft.step == "objects"
+
+
+async def test_a_saved_draft_is_offered_and_resumed(tmp_path: Path, studio_spec_file: Path) -> None:
+    dest = tmp_path / "studio-booking"
+    drafts.save_draft(dest, load_spec(studio_spec_file), "permissions")
+    app = ShipyardApp(dest)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        assert isinstance(app.screen, Choice)
+        await pilot.press("r")
+        await pilot.pause()
+        assert app.screen.id == "step-permissions"
+        assert app.spec == load_spec(studio_spec_file)
+
+
+async def test_starting_over_discards_the_draft(tmp_path: Path, studio_spec_file: Path) -> None:
+    dest = tmp_path / "studio-booking"
+    path = drafts.save_draft(dest, load_spec(studio_spec_file), "permissions")
+    app = ShipyardApp(dest)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        await pilot.press("n")
+        await pilot.pause()
+        assert isinstance(app.screen, WelcomeScreen)
+        assert not path.exists()
+        assert app.spec.objects == {}
+
+
+async def test_a_folder_that_is_not_empty_is_refused_at_the_review(
+    tmp_path: Path, studio_spec_file: Path
+) -> None:
+    dest = tmp_path / "busy"
+    dest.mkdir()
+    (dest / "notes.txt").write_text("mine", encoding="utf-8")
+    app = ShipyardApp(dest, spec=load_spec(studio_spec_file), save_drafts=False)
+    async with app.run_test(size=(80, 24)) as pilot:
+        app.show_step(len(app.steps))
+        await pilot.pause()
+        assert isinstance(app.screen, ReviewScreen)
+        await pilot.press("ctrl+n")
+        await pilot.pause()
+        assert isinstance(app.screen, Choice)
+        assert "not empty" in _text(app, ".dialog-message")
+    assert sorted(path.name for path in dest.iterdir()) == ["notes.txt"]
+
+
+async def test_edit_mode_returns_the_changed_spec(tmp_path: Path, studio_spec_file: Path) -> None:
+    original = load_spec(studio_spec_file)
+    app = ShipyardApp(tmp_path / "shipyard.yaml", spec=original, mode="edit")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        assert app.screen.id == "step-basics"
+        await pilot.press("tab", "tab", "end")
+        await tui_driver.type_text(pilot, ", teacher")
+        for _ in app.steps:
+            await pilot.press("ctrl+n")
+            await pilot.pause()
+        assert isinstance(app.screen, ReviewScreen)
+        await pilot.press("ctrl+n")
+    assert app.return_value is not None
+    assert app.return_value.roles == ["staff", "teacher"]
+    assert app.return_value.objects == original.objects
+    assert original.roles == ["staff"], "the spec passed in is not changed in place"
+
+
+async def test_quitting_edit_mode_changes_nothing(tmp_path: Path, studio_spec_file: Path) -> None:
+    app = ShipyardApp(tmp_path / "shipyard.yaml", spec=load_spec(studio_spec_file), mode="edit")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("ctrl+q", "y")
+    assert app.return_value is None
+    assert app.quit_message == "Cancelled: shipyard.yaml was not changed."
