@@ -72,6 +72,11 @@ class Api:
             except httpx.TimeoutException:
                 if attempt:
                     raise CouldNotRun(f"{method} {self.url}{path} did not answer in time") from None
+            except httpx.TransportError as exc:
+                # A dropped connection is retried once; a refused one means nothing listens.
+                if attempt or isinstance(exc, httpx.ConnectError):
+                    raise CouldNotRun(f"could not reach {self.url}{path}: {exc}") from None
+                time.sleep(0.5)
             except httpx.HTTPError as exc:
                 raise CouldNotRun(f"could not reach {self.url}{path}: {exc}") from None
         raise AssertionError("unreachable")
@@ -347,6 +352,14 @@ class Session:
             self.created.remove((path, record_id))
 
     def _delete(
+        self, path: str, record_id: int, admin: Persona | None, others: list[Persona]
+    ) -> bool:
+        try:
+            return self._try_delete(path, record_id, admin, others)
+        except CouldNotRun:
+            return False
+
+    def _try_delete(
         self, path: str, record_id: int, admin: Persona | None, others: list[Persona]
     ) -> bool:
         if admin is not None:
