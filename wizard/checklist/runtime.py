@@ -192,6 +192,13 @@ LIMITS: tuple[tuple[str, str, float, str], ...] = (
     ("phone_code_max_attempts", "max", 5, "wrong tries allowed per phone code"),
     ("phone_sends_per_window", "max", 3, "codes sent to one number per 10 minutes"),
     ("login_max_failures", "max", 10, "fast failed logins per account before slowing down"),
+    (
+        "login_backoff_max_minutes",
+        "max",
+        60,
+        "the longest wait after failed logins (never locked for good)",
+    ),
+    ("phone_send_window_minutes", "min", 10, "the window the per-number send limit counts in"),
     ("password_min_length", "min", 8, "the shortest password accepted"),
     ("password_max_length", "min", 128, "the longest password accepted"),
 )
