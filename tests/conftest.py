@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -15,6 +16,10 @@ def isolated_home(
     tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
 ) -> Path:
     """A fresh HOME and git config for each test, so results never depend on this machine."""
+    # pip's download cache is kept (it is a cache, not configuration): rendered projects
+    # installed by slow tests would otherwise download everything again each time.
+    pip_cache = os.environ.get("PIP_CACHE_DIR") or str(Path.home() / ".cache" / "pip")
+    monkeypatch.setenv("PIP_CACHE_DIR", pip_cache)
     home = tmp_path_factory.mktemp("home")
     gitconfig = home / ".gitconfig"
     gitconfig.write_text(
@@ -26,7 +31,15 @@ def isolated_home(
     monkeypatch.setenv("GIT_CONFIG_GLOBAL", str(gitconfig))
     monkeypatch.setenv("GIT_CONFIG_NOSYSTEM", "1")
     monkeypatch.setenv("XDG_CONFIG_HOME", str(home / ".config"))
-    for name in ("GIT_DIR", "GIT_WORK_TREE", "GIT_INDEX_FILE", "SHIPYARD_VERBOSE", "DATABASE_URL"):
+    for name in (
+        "GIT_DIR",
+        "GIT_WORK_TREE",
+        "GIT_INDEX_FILE",
+        "GITHUB_TOKEN",
+        "GH_TOKEN",
+        "SHIPYARD_VERBOSE",
+        "DATABASE_URL",
+    ):
         monkeypatch.delenv(name, raising=False)
     return home
 
