@@ -198,7 +198,8 @@ def test_data_survives_down_and_up(client, project, api, headers):
         "volumes": [load_plan(project).volume],
     }
     assert staging.status(project).running is False
-    staging.up(project)
+    again = staging.up(project)
+    assert again.api_url == str(api.base_url).rstrip("/")
     assert "kept" in _notes(api, headers)
 
 

@@ -17,6 +17,8 @@ if TYPE_CHECKING:
 
 _STEP = re.compile(r"^Step (\d+)/(\d+) : (.*)$")
 OUTPUT_LINES_SHOWN = 25
+# The legacy builder's bookkeeping lines, which say nothing about the founder's project.
+_NOISE = re.compile(r"^( ---> |Removing intermediate container |Successfully (built|tagged) )")
 
 
 @dataclass(frozen=True)
@@ -95,7 +97,7 @@ def build_api_image(client: docker.DockerClient, plan: Plan, emit: EventSink) ->
                             int(found[2]),
                         )
                     )
-                else:
+                elif not _NOISE.match(line):
                     output.append(line)
                     emit(BuildOutput("build-output", line))
         if not image_id:

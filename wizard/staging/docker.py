@@ -7,6 +7,7 @@ ever imported inside functions and through wizard.staging.engine, never shadowed
 from __future__ import annotations
 
 import contextlib
+import json
 import shutil
 import time
 from collections.abc import Iterator
@@ -15,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from wizard.errors import BadInput, Cancelled, ShipyardError
 from wizard.events import Event, EventSink, ignore
-from wizard.staging import Staging, backups, build, engine, services
+from wizard.staging import Staging, backups, build, engine, services, state_dir
 from wizard.staging.plan import (
     API_PORT,
     DB_PORT,
@@ -34,6 +35,7 @@ if TYPE_CHECKING:
 TARGET = "docker"
 LOOPBACK = "127.0.0.1"
 SERVICES = ("api", "db")
+PORTS_FILE = "docker.json"  # in the project's git-ignored .shipyard/
 
 # Bounds on every wait, in seconds.
 DB_TIMEOUT = 120.0
@@ -104,6 +106,8 @@ def up(
         raise
     if changed:
         _remove_previous_images(client, plan, image_id)
+    ports["api"] = services.host_port(api, API_PORT) or ports["api"]
+    _write_ports(plan, ports)
     url = f"http://{LOOPBACK}:{ports['api']}"
     emit(Event("ready", f"Staging is up: the API answers at {url}"))
     return _staging(client, plan, api)
@@ -220,9 +224,11 @@ def _preflight(
     api = services.find_container(client, plan, "api")
     db = services.find_container(client, plan, "db")
     notes: list[str] = []
+    # Ports stay what they were last time when they can, so the frontend's API URL keeps working.
+    last = _read_ports(plan)
     api_held = services.host_port(api, API_PORT)
     api_port = services.choose_port(
-        port or api_held or DEFAULT_API_PORT,
+        port or api_held or last.get("api") or DEFAULT_API_PORT,
         "0.0.0.0" if public else LOOPBACK,
         held=api_held,
         explicit=port is not None,
@@ -231,7 +237,7 @@ def _preflight(
     )
     db_held = services.host_port(db, DB_PORT)
     db_port = services.choose_port(
-        db_held or DEFAULT_DB_PORT,
+        db_held or last.get("db") or DEFAULT_DB_PORT,
         LOOPBACK,
         held=db_held,
         explicit=False,
@@ -242,6 +248,24 @@ def _preflight(
     for note in notes:
         emit(Event("warning", note))
     return {"api": api_port, "db": db_port}
+
+
+def _ports_file(plan: Plan) -> Path:
+    return state_dir(plan.project) / PORTS_FILE
+
+
+def _read_ports(plan: Plan) -> dict[str, int]:
+    try:
+        data = json.loads(_ports_file(plan).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    if not isinstance(data, dict):
+        return {}
+    return {k: v for k, v in data.items() if isinstance(v, int) and 0 < v < 65536}
+
+
+def _write_ports(plan: Plan, ports: dict[str, int]) -> None:
+    _ports_file(plan).write_text(json.dumps(ports, indent=2) + "\n", encoding="utf-8")
 
 
 def _start_database(

@@ -58,7 +58,7 @@ class Plan:
 
     @property
     def volume(self) -> str:
-        return f"shipyard-{self.app}-db"
+        return f"shipyard-{self.app}-pgdata"
 
     @property
     def image(self) -> str:

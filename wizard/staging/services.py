@@ -100,6 +100,9 @@ def describe(container: Container | None) -> str:
 
 def port_is_free(port: int, address: str) -> bool:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        # Like any server (docker-proxy included): connections lingering in TIME_WAIT after a
+        # `down` do not make the port taken; only a listener does.
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             sock.bind((address, port))
         except OSError:
