@@ -1,0 +1,136 @@
+"""Round trips per request in a rendered backend: a guard against quietly added queries.
+
+Renders a spec, runs the app in a child interpreter on SQLite (in-process ASGI, no server)
+and counts the SQL statements each request sends, the token check included. No timings.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from wizard import blueprints
+from wizard.spec import load_spec
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+# Runs inside the rendered project. Prints {"counts": {request: n}, "statements": {...}}.
+DRIVER = textwrap.dedent(
+    """
+    import asyncio, json, sys
+    from alembic import command
+    from alembic.config import Config
+
+    command.upgrade(Config("alembic.ini"), "head")
+
+    from httpx import ASGITransport, AsyncClient
+    from sqlalchemy import event
+
+    from app.__main__ import create_admin
+    from app.core.db import engine
+    from app.main import app
+
+    PASSWORD = "correct horse battery staple"
+    plan = json.loads(sys.argv[1])
+    sent = []
+
+
+    @event.listens_for(engine.sync_engine, "before_cursor_execute")
+    def _count(conn, cursor, statement, parameters, context, executemany):
+        sent.append(" ".join(statement.split())[:160])
+
+
+    async def main():
+        await create_admin("admin@example.com", PASSWORD)
+        counts, statements, ids = {}, {}, {}
+        async with AsyncClient(transport=ASGITransport(app=app), base_url="http://app") as client:
+            async def token(email):
+                if email != "admin@example.com":
+                    r = await client.post("/auth/signup", json={"email": email, "password": PASSWORD})
+                    assert r.status_code == 201, r.text
+                r = await client.post("/auth/login", json={"email": email, "password": PASSWORD})
+                assert r.status_code == 200, r.text
+                return {"Authorization": "Bearer " + r.json()["access_token"]}
+
+            people = {"admin": await token("admin@example.com"), "user": await token("user@example.com")}
+            for step in plan:
+                path = step["path"].format(**ids)
+                body = {k: (ids[v[1:]] if isinstance(v, str) and v.startswith("$") else v)
+                        for k, v in step.get("body", {}).items()}
+                headers = people.get(step.get("as", ""), {})
+                sent.clear()
+                if step["method"] == "POST":
+                    r = await client.post(path, json=body, headers=headers)
+                else:
+                    r = await client.get(path, headers=headers)
+                assert r.status_code == step["status"], (step, r.status_code, r.text)
+                if "save" in step:
+                    ids[step["save"]] = r.json()["id"]
+                if "count" in step:
+                    counts[step["count"]] = len(sent)
+                    statements[step["count"]] = list(sent)
+        print(json.dumps({"counts": counts, "statements": statements}))
+
+    asyncio.run(main())
+    """
+)
+
+STUDIO_PLAN = [
+    {"method": "POST", "path": "/api/studios", "as": "admin", "body": {"name": "Loft"}, "status": 201, "save": "studio"},
+    {"method": "POST", "path": "/api/classes", "as": "admin", "status": 201, "save": "cls",
+     "body": {"studio": "$studio", "starts_at": "2027-03-01T10:00:00Z", "capacity": 8}},
+    # A booking checks who owns its class (its create rule reads it), then inserts.
+    {"method": "POST", "path": "/api/bookings", "as": "user", "body": {"class": "$cls"}, "status": 201,
+     "save": "booking", "count": "create"},
+    {"method": "GET", "path": "/api/bookings/{booking}", "as": "user", "status": 200, "count": "get"},
+    {"method": "GET", "path": "/api/bookings?limit=20", "as": "user", "status": 200, "count": "list"},
+    {"method": "GET", "path": "/api/studios/{studio}", "status": 200, "count": "public get"},
+    {"method": "GET", "path": "/api/studios?limit=20", "status": 200, "count": "public list"},
+]
+
+BENCH_PLAN = [
+    {"method": "POST", "path": "/api/bookings", "as": "user", "status": 201, "save": "booking", "count": "create",
+     "body": {"title": "Yoga", "starts_at": "2027-03-01T10:00:00Z", "seats": 2}},
+    {"method": "GET", "path": "/api/bookings/{booking}", "as": "user", "status": 200, "count": "get"},
+    {"method": "GET", "path": "/api/bookings?limit=20", "as": "user", "status": 200, "count": "list"},
+]
+
+# At most this many statements per request, the signed-in user's token check included.
+CASES = {
+    "studio": (REPO_ROOT / "examples" / "studio-booking.yaml", STUDIO_PLAN,
+               {"create": 3, "get": 2, "list": 2, "public get": 1, "public list": 1}),
+    "bench": (REPO_ROOT / "bench" / "booking.yaml", BENCH_PLAN, {"create": 2, "get": 2, "list": 2}),
+}
+
+
+@pytest.mark.parametrize("case", sorted(CASES))
+def test_statements_per_request(case: str, tmp_path: Path) -> None:
+    spec_file, plan, limits = CASES[case]
+    project = tmp_path / "project"
+    blueprints.render(load_spec(spec_file), project)
+    env = {
+        **os.environ,
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'app.db'}",
+        "ENVIRONMENT": "development",
+        "SECRET_KEY": "query-count-test-" + "k" * 40,
+        "PYTHONPATH": str(project),
+    }
+    done = subprocess.run(
+        [sys.executable, "-c", DRIVER, json.dumps(plan)],
+        cwd=project, env=env, capture_output=True, text=True, timeout=180, check=False,
+    )
+    assert done.returncode == 0, done.stderr[-4000:]
+    result = json.loads(done.stdout.strip().splitlines()[-1])
+    counts, statements = result["counts"], result["statements"]
+    too_many = {
+        name: {"sent": counts[name], "allowed": limit, "statements": statements[name]}
+        for name, limit in limits.items()
+        if counts[name] > limit
+    }
+    assert not too_many, json.dumps(too_many, indent=2)
