@@ -110,6 +110,7 @@ def blueprint_context(spec: LaunchSpec) -> dict[str, Any]:
     for obj in objects:
         obj["heirs"] = [
             {
+                "name": heir["name"],
                 "class_name": heir["class_name"],
                 "module": heir["module"],
                 "alias": _policy_alias(heir["module"]),
