@@ -1,0 +1,126 @@
+"""`shipyard new` and `shipyard edit`: create a project, change its answers."""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+import os
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from wizard.commands.common import (
+    can_prompt,
+    show_event,
+    shown,
+)
+from wizard.errors import BadInput, Cancelled
+
+
+def new(
+    dest: Annotated[
+        Path | None,
+        typer.Argument(
+            help="Folder to create (must be new or empty). Default: the app name from the spec."
+        ),
+    ] = None,
+    spec: Annotated[
+        Path | None,
+        typer.Option("--spec", "-s", help="A launch spec (shipyard.yaml) with every answer."),
+    ] = None,
+    yes: Annotated[bool, typer.Option("--yes", "-y", help="Ask nothing; needs --spec.")] = False,
+    plain: Annotated[
+        bool,
+        typer.Option(
+            "--plain", help="Ask with simple line prompts instead of the full-screen wizard."
+        ),
+    ] = False,
+) -> None:
+    """Create a backend project: render it, write its secrets, commit it."""
+    from wizard.pipeline import create_project
+    from wizard.spec import load_spec
+
+    if spec is not None:
+        launch_spec = load_spec(spec)
+    elif yes or not can_prompt():
+        raise BadInput(
+            "No launch spec given, and Shipyard cannot ask questions here "
+            + ("(--yes was given)." if yes else "(no terminal, or CI is set)."),
+            hint="Pass the answers as a file with --spec FILE, for example: "
+            "shipyard new --spec examples/studio-booking.yaml --yes",
+        )
+    else:
+        answer = _ask(dest, plain)
+        if isinstance(answer, Path):  # the front end already created the project
+            typer.echo(str(answer))
+            return
+        launch_spec = answer
+
+    target = dest if dest is not None else Path(launch_spec.app.name)
+    created = create_project(launch_spec, target, on_event=show_event)
+    typer.echo(str(created))
+    typer.secho(f"Next: cd {shown(created)} && shipyard up", err=True, fg="green")
+
+
+def _ask(dest: Path | None, plain: bool) -> Any:
+    """Run the wizard front end; it returns a LaunchSpec (or the created project's Path)."""
+    module_name, function = ("wizard.plain", "ask") if plain else ("wizard.tui", "run_wizard")
+    if importlib.util.find_spec(module_name) is None:
+        raise BadInput(
+            "This version of Shipyard has no interactive wizard yet.",
+            hint="Pass the answers as a file with --spec FILE, for example: "
+            "shipyard new --spec examples/studio-booking.yaml --yes",
+        )
+    answer = getattr(importlib.import_module(module_name), function)(dest)
+    if answer is None:
+        raise Cancelled("Cancelled: nothing was written.")
+    return answer
+
+
+def edit(
+    directory: Annotated[
+        Path, typer.Option("-C", "--directory", help="The project folder.", show_default=False)
+    ] = Path("."),
+    plain: Annotated[
+        bool,
+        typer.Option(
+            "--plain", help="Ask with simple line prompts instead of the full-screen wizard."
+        ),
+    ] = False,
+) -> None:
+    """Change a project's answers in the wizard and save its shipyard.yaml."""
+    from wizard.spec import dump_spec, load_spec
+
+    project = directory.resolve()
+    spec_file = project / "shipyard.yaml"
+    if not spec_file.is_file():
+        raise BadInput(
+            f"{project} has no shipyard.yaml, so it is not a Shipyard project.",
+            hint="Run `shipyard edit` inside a folder made by `shipyard new`, or pass -C FOLDER.",
+        )
+    spec = load_spec(spec_file)
+    if not can_prompt():
+        raise BadInput(
+            "Shipyard cannot ask questions here (no terminal, or CI is set).",
+            hint=f"Edit {spec_file} by hand instead; `shipyard check` validates it.",
+        )
+    module_name, function = ("wizard.plain", "edit") if plain else ("wizard.tui", "edit_spec")
+    changed = getattr(importlib.import_module(module_name), function)(spec, project)
+    if changed == spec:
+        typer.secho("No answers changed; shipyard.yaml was left as it was.", err=True)
+        return
+    temporary = spec_file.with_name(f".{spec_file.name}.tmp")
+    temporary.write_text(dump_spec(changed), encoding="utf-8")
+    os.replace(temporary, spec_file)
+    typer.echo(str(spec_file))
+    typer.secho(
+        "Saved shipyard.yaml. Commit it, and run `shipyard update` to apply it to the code.",
+        err=True,
+        fg="green",
+    )
+
+
+def register(app: typer.Typer) -> None:
+    app.command()(new)
+    app.command()(edit)

@@ -1,0 +1,238 @@
+"""Staging commands: up, down, status, and Docker's logs, backup and restore."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from wizard.commands.common import (
+    DirOption,
+    JsonOption,
+    TargetOption,
+    confirm,
+    show_event,
+    shown,
+)
+from wizard.errors import BadInput, Cancelled
+from wizard.events import Event
+
+
+def _staging_module(project: Path, target: str | None) -> Any:
+    from wizard.staging import default_target, target_module
+
+    return target_module(target or default_target(project))
+
+
+def _print_staging(staging: Any, as_json: bool) -> None:
+    if as_json:
+        typer.echo(json.dumps(staging.as_dict(), indent=2))
+        return
+    state = "running" if staging.running else "stopped"
+    typer.echo(f"Status: {state} ({staging.target})")
+    if staging.running and staging.api_url:
+        typer.echo(f"API:    {staging.api_url}")
+        typer.echo(f"Docs:   {staging.docs_url}")
+        typer.echo(f"Outbox: {staging.outbox_url}  (admins only)")
+    for key, value in staging.details.items():
+        typer.echo(f"{key.capitalize()}: {value}")
+
+
+def up(
+    target: TargetOption = None,
+    directory: DirOption = Path("."),
+    as_json: JsonOption = False,
+    public: Annotated[
+        bool,
+        typer.Option(
+            "--public", help="Docker: listen on every network interface, not only 127.0.0.1."
+        ),
+    ] = False,
+    port: Annotated[
+        int | None,
+        typer.Option(
+            "--port",
+            "-p",
+            help="Docker: the API's port on this machine (default 8000, or the next free one).",
+        ),
+    ] = None,
+) -> None:
+    """Start the project's staging backend and print its URLs."""
+    project = directory.resolve()
+    module = _staging_module(project, target)
+    options: dict[str, Any] = {}
+    if public or port is not None:
+        if module.TARGET != "docker":
+            raise BadInput(
+                "--public and --port only apply to Docker staging.",
+                hint="Leave them out, or use --target docker.",
+            )
+        options = {"public": public, "port": port}
+    display = _StagingDisplay()
+    try:
+        staging = module.up(project, on_event=display, **options)
+    except KeyboardInterrupt:
+        raise Cancelled(
+            "Cancelled: the backend was not started. Run `shipyard up` again to finish."
+        ) from None
+    finally:
+        display.close()
+    _print_staging(staging, as_json)
+
+
+def down(
+    target: TargetOption = None,
+    directory: DirOption = Path("."),
+    volumes: Annotated[
+        bool,
+        typer.Option(
+            "--volumes", help="Docker: also delete the database volume and all staging data."
+        ),
+    ] = False,
+    yes: Annotated[
+        bool, typer.Option("--yes", "-y", help="Do not ask before deleting data.")
+    ] = False,
+) -> None:
+    """Stop the project's staging backend (its data stays, unless --volumes)."""
+    project = directory.resolve()
+    module = _staging_module(project, target)
+    if not volumes:
+        stopped = module.down(project, on_event=show_event)
+    else:
+        if module.TARGET != "docker":
+            raise BadInput("--volumes only applies to Docker staging.", hint="Leave it out.")
+        confirm(
+            "Delete the staging database and all its data? This cannot be undone "
+            "(`shipyard backup` saves a copy first).",
+            yes,
+            "down --volumes",
+        )
+        stopped = module.down(project, on_event=show_event, volumes=True)
+    typer.echo("stopped" if stopped else "not running")
+
+
+StatusFormatOption = Annotated[
+    str, typer.Option("--format", "-f", help="text or json.", show_default=False)
+]
+
+
+def status(
+    target: TargetOption = None,
+    directory: DirOption = Path("."),
+    as_json: JsonOption = False,
+    output_format: StatusFormatOption = "text",
+) -> None:
+    """Say whether the project's staging backend runs, and where."""
+    if output_format not in ("text", "json"):
+        raise BadInput(
+            f"Unknown format {output_format!r}.", hint="Use --format text or --format json."
+        )
+    project = directory.resolve()
+    staging = _staging_module(project, target).status(project)
+    _print_staging(staging, as_json or output_format == "json")
+
+
+def _docker_staging() -> Any:
+    """logs, backup and restore exist for Docker staging only."""
+    from wizard.staging import target_module
+
+    return target_module("docker")
+
+
+def logs(
+    service: Annotated[str, typer.Argument(help="api or db.")] = "api",
+    follow: Annotated[
+        bool, typer.Option("--follow", "-f", help="Keep printing new lines.")
+    ] = False,
+    tail: Annotated[int, typer.Option("--tail", "-n", help="How many past lines to show.")] = 200,
+    directory: DirOption = Path("."),
+) -> None:
+    """Print the Docker staging's logs (the API's, or the database's)."""
+    project = directory.resolve()
+    module = _docker_staging()
+    try:
+        for line in module.logs(project, service, follow=follow, tail=tail):
+            typer.echo(line)
+    except KeyboardInterrupt:
+        return
+
+
+def backup(directory: DirOption = Path(".")) -> None:
+    """Save a dump of the staging database into backups/ (git-ignored); prints its path."""
+    project = directory.resolve()
+    path = _docker_staging().backup(project, on_event=show_event)
+    typer.echo(shown(path))
+
+
+def restore(
+    file: Annotated[Path, typer.Argument(help="A dump made by `shipyard backup` (or pg_dump).")],
+    yes: Annotated[
+        bool, typer.Option("--yes", "-y", help="Do not ask before replacing data.")
+    ] = False,
+    directory: DirOption = Path("."),
+) -> None:
+    """Replace the staging database's data with FILE (the current data is saved first)."""
+    project = directory.resolve()
+    module = _docker_staging()
+    if not file.is_file():
+        raise BadInput(f"{file} does not exist.", hint="Pass a file from the backups/ folder.")
+    confirm(f"Replace all staging data with {file}?", yes, "restore")
+    saved = module.restore(project, file.resolve(), on_event=show_event)
+    typer.echo(
+        f"Restored {shown(file.resolve())}; the data it replaced is in {shown(saved)}", err=True
+    )
+
+
+class _StagingDisplay:
+    """Progress of `up`: a progress bar for the image build on a terminal, plain lines otherwise."""
+
+    def __init__(self) -> None:
+        from rich.console import Console
+
+        self.console = Console(stderr=True)
+        self.progress: Any = None
+        self.task: Any = None
+
+    def __call__(self, event: Event) -> None:
+        from wizard.staging.build import BuildOutput, BuildProgress
+
+        if isinstance(event, BuildOutput):
+            if self.progress is not None:
+                self.progress.update(self.task, detail=event.message[:70])
+            return
+        if isinstance(event, BuildProgress) and self.console.is_terminal:
+            if self.progress is None:
+                from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+                self.progress = Progress(
+                    TextColumn("  Building"),
+                    BarColumn(),
+                    MofNCompleteColumn(),
+                    TextColumn("[dim]{task.fields[detail]}"),
+                    console=self.console,
+                    transient=True,
+                )
+                self.progress.start()
+                self.task = self.progress.add_task("build", total=event.total, detail="")
+            self.progress.update(
+                self.task, completed=event.current - 1, total=event.total, detail=event.message[:70]
+            )
+            return
+        self.close()
+        show_event(event)
+
+    def close(self) -> None:
+        if self.progress is not None:
+            self.progress.stop()
+            self.progress = None
+
+
+def register(app: typer.Typer) -> None:
+    app.command()(up)
+    app.command()(down)
+    app.command()(status)
+    app.command()(logs)
+    app.command()(backup)
+    app.command()(restore)
