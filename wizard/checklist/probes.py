@@ -132,9 +132,69 @@ def auth_flows(ctx: CheckContext) -> Outcome:
     signed_in = [n for n in ("owner", "other") if n in live.personas]
     if not signed_in:
         raise Skip(live.unavailable.get("owner", "no test account could sign in"))
+    notes = [f"signed in {len(live.personas) - 1} test accounts"]
     if "email_password" in spec.login.methods:
         findings += _refresh_and_logout(live)
-    return Outcome.of(findings, f"signed in {len(live.personas) - 1} test accounts")
+    if "admin" in live.personas:
+        if "magic_link" in spec.login.methods:
+            findings += _magic_link_single_use(live)
+            notes.append("magic link used twice")
+        if "phone_otp" in spec.login.methods:
+            findings += _phone_code_dies(live)
+            notes.append("phone code tried wrongly 5 times")
+    else:
+        notes.append(f"magic link and phone codes not probed: {live.admin_problem}")
+    return Outcome.of(findings, "; ".join(notes))
+
+
+def _magic_link_single_use(live: Any) -> list[Finding]:
+    """A magic link signs in once, and only once."""
+    from wizard.checklist.live import _TOKEN
+
+    email = f"shipyard-check-{live.run_id}-link@{EMAIL_DOMAIN}"
+    live.api.call("POST", "/auth/magic-link/request", body={"email": email})
+    token = live.read_outbox(email, _TOKEN)
+    if token is None:
+        return [Finding("a magic link request sent no email to the outbox", action="magic-link")]
+    first = live.api.call("POST", "/auth/magic-link/verify", body={"token": token})
+    second = live.api.call("POST", "/auth/magic-link/verify", body={"token": token})
+    findings = []
+    if first.status_code != 200:
+        findings.append(
+            Finding(
+                f"a fresh magic link did not sign in ({first.status_code})", action="magic-link"
+            )
+        )
+    elif second.status_code == 200:
+        findings.append(
+            Finding("a magic link signed in twice: a leaked link stays usable", action="magic-link")
+        )
+    return findings
+
+
+def _phone_code_dies(live: Any) -> list[Finding]:
+    """After 5 wrong tries a phone code is dead, even the right one."""
+    from wizard.checklist.live import _CODE
+
+    phone = f"+447700900{secrets.randbelow(1000):03d}"
+    live.api.call("POST", "/auth/phone/request", body={"phone": phone})
+    code = live.read_outbox(phone, _CODE)
+    if code is None:
+        return [Finding("a phone code request sent no text to the outbox", action="phone")]
+    for attempt in range(5):
+        wrong = f"{(int(code) + 1 + attempt) % 1_000_000:06d}"
+        live.api.call("POST", "/auth/phone/verify", body={"phone": phone, "code": wrong})
+    after = live.api.call("POST", "/auth/phone/verify", body={"phone": phone, "code": code})
+    if after.status_code == 200:
+        return [
+            Finding(
+                "a phone code still worked after 5 wrong tries: codes can be guessed",
+                action="phone",
+                expected="refused",
+                actual="200",
+            )
+        ]
+    return []
 
 
 def _refresh_and_logout(live: Any) -> list[Finding]:
@@ -219,7 +279,9 @@ def brute_force(ctx: CheckContext) -> Outcome:
             live.api.call("POST", "/auth/phone/request", body={"phone": phone}).status_code
             for _ in range(MAX_CODE_SENDS + 1)
         ]
-        if 429 not in codes:
+        if 429 in codes:
+            notes.append(f"phone codes limited at request {codes.index(429) + 1}")
+        else:
             findings.append(
                 Finding(
                     f"{MAX_CODE_SENDS + 1} code requests for one number were all sent: texts cost money",
