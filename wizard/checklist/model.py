@@ -17,7 +17,13 @@ from wizard.paths import checklists_dir
 Severity = Literal["fail", "warn"]
 CheckKind = Literal["spec", "project", "live"]
 SCREENS: tuple[str, ...] = (
-    "basics", "objects", "ownership", "login", "permissions", "frontend", "staging",
+    "basics",
+    "objects",
+    "ownership",
+    "login",
+    "permissions",
+    "frontend",
+    "staging",
 )
 _ID = re.compile(r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$")
 _CHECK_ID = re.compile(r"^(spec|project|live)\.[a-z][a-z0-9_]*$")

@@ -37,13 +37,15 @@ def sample_value(spec: FieldSpec, changed: bool = False) -> Any:
     kind = spec.type
     if kind in ("string", "text"):
         word = "Changed" if changed else "Probe"
-        low, high = spec.min_length or 1, spec.max_length or 40
-        return (word + "x" * max(0, low - len(word)))[:high]
+        shortest, longest = spec.min_length or 1, spec.max_length or 40
+        return (word + "x" * max(0, shortest - len(word)))[:longest]
     if kind == "email":
         return "changed@example.com" if changed else "probe@example.com"
     if kind in ("int", "float"):
-        low = spec.min if spec.min is not None else (spec.max - 10 if spec.max is not None else 1)
-        high = spec.max if spec.max is not None else low + 10
+        low: float = (
+            spec.min if spec.min is not None else (spec.max - 10 if spec.max is not None else 1)
+        )
+        high: float = spec.max if spec.max is not None else low + 10
         first = spec.default if spec.default is not None else low
         value = (high if high != first else low) if changed else first
         return int(value) if kind == "int" else float(value)
@@ -216,11 +218,10 @@ class Prober:
                 self.run.skipped["lists"][f"{object_name} as {actor}"] = exc.reason
                 continue
             for action in MATRIX_ACTIONS:
-                fixture = self.probe_cell(
-                    expect(self.spec, object_name, actor, action), who, fixture
-                )
-                if fixture is None:
+                after = self.probe_cell(expect(self.spec, object_name, actor, action), who, fixture)
+                if after is None:
                     return
+                fixture = after
 
     def probe_cell(
         self, expectation: Expectation, who: Persona, fixture: Fixture

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Any, Literal
 
 from wizard.errors import ExitCode
 
@@ -48,7 +48,7 @@ class Finding:
     path: str | None = None
     line: int | None = None
 
-    def as_dict(self) -> dict[str, object]:
+    def as_dict(self) -> dict[str, Any]:
         return {
             "message": self.message,
             "object": self.object,
@@ -154,7 +154,7 @@ class Report:
 
     @property
     def summary(self) -> dict[str, int]:
-        counts = {status: self.count(status) for status in STATUS_ORDER}
+        counts: dict[str, int] = {status: self.count(status) for status in STATUS_ORDER}
         counts["total"] = len(self.items)
         return counts
 

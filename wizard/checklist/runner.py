@@ -15,6 +15,7 @@ from wizard.checklist.results import (
     ItemResult,
     Outcome,
     Report,
+    Severity,
     Skip,
     Status,
     worst,
@@ -134,7 +135,12 @@ def run_checklist(
         cleanup = ctx.cache.pop("cleanup", None)
         if callable(cleanup):
             ctx.on_event(Event("cleanup", "Deleting what the probes created"))
-            cleanup()
+            try:
+                cleanup()
+            except Exception as exc:  # the results stand even if tidying up failed
+                ctx.cache.setdefault("notes", []).append(
+                    f"cleaning up after the probes failed: {exc}"
+                )
         bare = ctx.cache.pop("bare_api", None)
         if bare is not None:
             bare.close()
@@ -171,7 +177,7 @@ def _run_one(
 
 
 def _verdict(
-    ctx: CheckContext, item: Item, check_id: str, severity: str, outcome: Outcome | Exception
+    ctx: CheckContext, item: Item, check_id: str, severity: Severity, outcome: Outcome | Exception
 ) -> CheckResult:
     if isinstance(outcome, Skip):
         return CheckResult(
