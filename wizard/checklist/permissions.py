@@ -16,7 +16,7 @@ import httpx
 
 from wizard.checklist.context import CheckContext, check
 from wizard.checklist.live import Persona, Session, json_of, session
-from wizard.checklist.results import Finding, Outcome, Skip
+from wizard.checklist.results import CouldNotRun, Finding, Outcome, Skip
 from wizard.spec import FieldSpec, LaunchSpec
 from wizard.spec.matrix import (
     MATRIX_ACTIONS,
@@ -307,8 +307,9 @@ def _matrix(ctx: CheckContext) -> MatrixRun:
 def _outcome(run: MatrixRun, key: str, what: str) -> Outcome:
     skipped = run.skipped[key]
     if run.probed[key] == 0:
+        # The API answered but not one cell could be tried: the check did not do its job.
         reason = next(iter(skipped.values()), "nothing could be probed")
-        raise Skip(reason)
+        raise CouldNotRun(f"no {what} could be probed: {reason}")
     note = f"probed {run.probed[key]} of {run.total[key]} {what}"
     if skipped:
         firsts = "; ".join(f"{where}: {why}" for where, why in list(skipped.items())[:3])
