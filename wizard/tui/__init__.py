@@ -5,10 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from wizard.errors import Cancelled
+from wizard.errors import Cancelled, ShipyardError
 
 if TYPE_CHECKING:
     from wizard.spec import LaunchSpec
+    from wizard.tui.app import ShipyardApp
 
 
 def run_wizard(dest: Path | None) -> Path:
@@ -22,6 +23,7 @@ def run_wizard(dest: Path | None) -> Path:
     app.run()
     if app.created is not None:
         return app.created
+    _raise_if_crashed(app)
     raise Cancelled(app.quit_message)
 
 
@@ -31,6 +33,19 @@ def edit_spec(spec: LaunchSpec, project: Path) -> LaunchSpec:
 
     app = ShipyardApp(project / "shipyard.yaml", spec=spec, mode="edit")
     result = app.run()
+    _raise_if_crashed(app)
     if result is None:
         raise Cancelled(app.quit_message)
     return result
+
+
+def _raise_if_crashed(app: ShipyardApp) -> None:
+    if app.crashed is None:
+        return
+    problem = app.crashed
+    what = app.quit_message.removeprefix("Cancelled: ")
+    raise ShipyardError(
+        f"The wizard stopped on an unexpected problem: {type(problem).__name__}: {problem}",
+        hint=f"This is a bug in Shipyard, not something you did; {what} "
+        "Run `shipyard --verbose new` to see the details, and please report them.",
+    ) from problem

@@ -68,6 +68,8 @@ class ShipyardApp(App[LaunchSpec | None]):
         self.busy = False
         self.quit_message = "Cancelled: nothing was written."
         self._step = "welcome"
+        self._shown_first = False
+        self.crashed: BaseException | None = None
 
     # --- where things go ------------------------------------------------------------------------
 
@@ -85,7 +87,7 @@ class ShipyardApp(App[LaunchSpec | None]):
         if self.mode == "edit":
             self.show_step(0)
             return
-        self.push_screen(WelcomeScreen(self.steps, str(self.dest) if self.dest else None))
+        self._show(WelcomeScreen(self.steps, str(self.dest) if self.dest else None))
         draft = drafts.find_draft(self.dest) if self.save_drafts else None
         if draft is not None:
             self._offer_resume(draft)
@@ -126,15 +128,23 @@ class ShipyardApp(App[LaunchSpec | None]):
         self._show(screen_class(step.screen or "")(self.spec, step, index + 1, len(self.steps)))
 
     def _show(self, screen: Screen[None]) -> None:
-        if len(self.screen_stack) > 1:
+        """Replace the current page (the first one is pushed over Textual's default screen)."""
+        if self._shown_first:
             self.switch_screen(screen)
         else:
+            self._shown_first = True
             self.push_screen(screen)
 
+    # Messages from a page that is already being replaced (a key pressed twice quickly)
+    # are stale: each handler below acts only on messages from the current page.
+
     def on_welcome_screen_started(self) -> None:
-        self.show_step(0)
+        if self._step == "welcome":
+            self.show_step(0)
 
     def on_step_screen_navigated(self, message: StepScreen.Navigated) -> None:
+        if message.step_id != self._step:
+            return
         index = next(i for i, step in enumerate(self.steps) if step.id == message.step_id)
         going = index + message.direction
         self.save_draft(self.steps[max(going, 0)].id if going < len(self.steps) else "review")
@@ -148,10 +158,13 @@ class ShipyardApp(App[LaunchSpec | None]):
     def on_step_screen_answers_changed(self, message: StepScreen.AnswersChanged) -> None:
         self.save_draft(message.step_id)
 
-    def on_review_screen_went_back(self) -> None:  # ReviewScreen.WentBack
-        self.show_step(len(self.steps) - 1)
+    def on_review_screen_went_back(self) -> None:
+        if self._step == "review":
+            self.show_step(len(self.steps) - 1)
 
     def on_review_screen_confirmed(self) -> None:
+        if self._step != "review" or self.busy:
+            return
         if self.mode == "edit":
             self.exit(self.spec)
             return
@@ -221,6 +234,7 @@ class ShipyardApp(App[LaunchSpec | None]):
                         "finish in one sitting.", title="No draft", severity="warning")
 
     def _on_disk(self) -> str:
+        """What quitting now leaves on disk, as the sentence printed after the wizard closes."""
         if self.mode == "edit":
             return "Cancelled: shipyard.yaml was not changed."
         target = self.target
@@ -230,6 +244,15 @@ class ShipyardApp(App[LaunchSpec | None]):
             return (f"Cancelled: nothing was written{where}. Your answers are saved in "
                     f"{_shown(self.draft_file)}; run `{again}` to pick up where you left off.")
         return f"Cancelled: nothing was written{where}."
+
+    def _fatal_error(self) -> None:
+        """A bug: close without Textual's traceback (run_wizard reports it as a sentence)."""
+        if os.environ.get("SHIPYARD_VERBOSE") or self.is_headless:
+            super()._fatal_error()
+            return
+        self.crashed = self._exception
+        self.quit_message = self._on_disk()
+        self._close_messages_no_wait()
 
     def action_quit_wizard(self) -> None:
         if self.busy:
@@ -251,7 +274,8 @@ class ShipyardApp(App[LaunchSpec | None]):
                 self.quit_message = message
                 self.exit(None)
 
-        self.push_screen(Choice("Quit Shipyard?", message.replace("Cancelled: ", "If you quit now, ", 1),
+        warning = message.removeprefix("Cancelled: ").replace("nothing was written", "nothing has been written", 1)
+        self.push_screen(Choice("Quit Shipyard?", warning[0].upper() + warning[1:],
                                 [("y", "Quit"), ("n", "Keep going")]), answered)
 
 

@@ -47,10 +47,13 @@ class BasicsScreen(StepScreen):
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         event.stop()
-        if event.input.id == _INPUTS[-1]:
+        # Move on from the input that was submitted, not from wherever focus is now:
+        # keys typed ahead must land where the founder expects.
+        index = _INPUTS.index(event.input.id or _INPUTS[-1])
+        if index == len(_INPUTS) - 1:
             self.action_next()
         else:
-            self.focus_next()
+            self.query_one(f"#{_INPUTS[index + 1]}", Input).focus()
 
     def _value(self, name: str) -> str:
         return self.query_one(f"#{name}", Input).value

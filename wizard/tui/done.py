@@ -64,6 +64,7 @@ class DoneScreen(Screen[None]):
 
 def _relative(path: Path) -> str:
     try:
-        return os.path.relpath(path)
+        relative = os.path.relpath(path)
     except ValueError:
         return str(path)
+    return str(path) if relative.startswith("..") else relative

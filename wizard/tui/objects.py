@@ -38,8 +38,8 @@ class ObjectsScreen(StepScreen):
             with Vertical(id="field-column"):
                 yield Static("", id="fields-title", classes="pane-title", markup=False)
                 yield DataTable(id="fields", cursor_type="row", zebra_stripes=False)
-        yield Static("a add object · r rename · d delete   |   f add field · e or Enter edit · "
-                     "x delete field · Tab switch", classes="key-help")
+        yield Static("Object: a add, r rename, d delete │ Field: f add, e edit, x delete │ Tab switch",
+                     classes="key-help")
 
     _shown_object: str | None = None
 
