@@ -9,6 +9,7 @@ matrix. The Jinja templates only place these strings.
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import subprocess
 import sys
@@ -24,10 +25,20 @@ from wizard.spec.rules import Rule
 
 ACTIONS = ("read", "create", "update", "delete")
 
-# Modules the fastapi blueprint defines beside the per-object ones (app/models/users.py, ...).
-_BLUEPRINT_MODULES = frozenset(
-    {"users", "outbox", "records", "email_password", "base", "types", "graph"}
-)
+# Modules the blueprint may add later beside the per-object ones; the ones it has now
+# are read from its template folder (see _blueprint_modules).
+_BLUEPRINT_MODULES = frozenset({"base", "types", "factories", "graph"})
+# Names the rendered modules define or import next to an object's class.
+_GENERATED_NAMES = frozenset(
+    {
+        "Kind", "KINDS", "Person", "LABEL", "RULES", "REFERENCES", "Callable", "Awaitable",
+        "AsyncSession", "Mapping", "ColumnElement", "IntegrityError", "Field", "BaseModel",
+        "ConfigDict", "EmailStr", "Mapped", "ForeignKey", "Integer", "String", "Text", "Float",
+        "Boolean", "Date", "DateTime", "UTCDateTime", "UTC", "OptionalUser", "SessionDep",
+        "CurrentUser", "AdminUser", "IfMatch", "PageDep", "Literal", "Role", "Page", "JSON",
+    }
+)  # fmt: skip
+_MODULE_IN_NAME = re.compile(r"([A-Za-z_][A-Za-z0-9_]*)\.py")
 
 _DEFAULT_STRING_LENGTH = 255
 _EMAIL_LENGTH = 320
@@ -122,6 +133,14 @@ def blueprint_context(spec: LaunchSpec) -> dict[str, Any]:
         ]
         _policy_imports(obj, by_name)
     order = _dependency_order(spec)
+    # References to a table created later (optional references in a circle) get their
+    # foreign key once every table exists.
+    forward_refs = []
+    for position, name in enumerate(order):
+        for ref in by_name[name]["refs"]:
+            ref["forward"] = order.index(ref["target"]) > position
+            if ref["forward"]:
+                forward_refs.append({"table": by_name[name]["table"], **ref})
     matrix = [
         {"object": e.object, "actor": e.actor, "action": e.action, "outcome": e.outcome}
         for e in expected_matrix(spec)
@@ -148,6 +167,7 @@ def blueprint_context(spec: LaunchSpec) -> dict[str, Any]:
         "frontend_url": origins[0] if origins else "http://localhost:5173",
         "objects": objects,
         "tables": [by_name[name] for name in order],
+        "forward_refs": forward_refs,
         "matrix": matrix,
         "matrix_actors": {name: actors_for(spec, name) for name in spec.objects},
         "python_image": spec.staging.images.python,
@@ -156,24 +176,42 @@ def blueprint_context(spec: LaunchSpec) -> dict[str, Any]:
 
 
 class _Names:
-    """Safe class, module and attribute names, kept unique across the whole project."""
+    """Safe class, module, table and route names, kept unique across the whole project."""
 
     def __init__(self, spec: LaunchSpec) -> None:
         self.classes: dict[str, str] = {}
         self.modules: dict[str, str] = {}
-        used_classes: set[str] = set()
-        used_modules: set[str] = set(_BLUEPRINT_MODULES)
+        self.tables: dict[str, str] = {}
+        self.routes: dict[str, str] = {}
+        used_classes: set[str] = set(_GENERATED_NAMES)
+        used_modules: set[str] = set(_BLUEPRINT_MODULES) | _blueprint_modules(spec.blueprint)
+        used_tables: set[str] = set()
+        used_routes: set[str] = set()
         for object_name in spec.objects:
-            cls = _unique(naming.class_name(object_name), used_classes)
-            module = _unique(naming.module_name(object_name), used_modules)
-            self.classes[object_name] = cls
-            self.modules[object_name] = module
+            cls = naming.class_name(object_name)
+            self.classes[object_name] = _unique(
+                cls + "Record" if cls in _GENERATED_NAMES else cls, used_classes
+            )
+            self.modules[object_name] = _unique(naming.module_name(object_name), used_modules)
+            self.tables[object_name] = _unique(naming.table_name(object_name), used_tables)
+            self.routes[object_name] = _unique(naming.route_name(object_name), used_routes, "-x")
 
 
-def _unique(name: str, used: set[str]) -> str:
+def _blueprint_modules(blueprint: str) -> set[str]:
+    """Every module name the blueprint's own files use, so objects never take one."""
+    names: set[str] = set()
+    for path in (find_blueprint(blueprint) / "template" / "app").rglob("*"):
+        if "{{" not in path.name:
+            names.update(_MODULE_IN_NAME.findall(path.name))
+        if path.is_dir():
+            names.add(path.name)
+    return names
+
+
+def _unique(name: str, used: set[str], suffix: str = "_") -> str:
     candidate = name
     while candidate in used:
-        candidate += "_"
+        candidate += suffix
     used.add(candidate)
     return candidate
 
@@ -269,7 +307,11 @@ def _object_context(spec: LaunchSpec, names: _Names, object_name: str) -> dict[s
     obj = spec.objects[object_name]
     class_name = names.classes[object_name]
     module = names.modules[object_name]
-    fields = [_field_context(spec, names, obj, name, field) for name, field in obj.fields.items()]
+    used_attrs: set[str] = set()
+    fields = [
+        _field_context(spec, names, obj, name, field, used_attrs)
+        for name, field in obj.fields.items()
+    ]
     refs = [f for f in fields if f["is_ref"]]
     owner_field = obj.owner_field
     owner_ref = next((f for f in refs if f["name"] == owner_field), None)
@@ -277,8 +319,10 @@ def _object_context(spec: LaunchSpec, names: _Names, object_name: str) -> dict[s
         ref["var"] = naming.snake(ref["name"]) + "_record"
         ref["target_fn"] = naming.snake(ref["target"])
         ref["factory_owner"] = "owner" if ref["name"] == owner_field else "parent_owner or owner"
+        # Records pointed at fill only what they must, so self-references stay finite.
+        ref["always_built"] = ref["required"] or ref["name"] == owner_field
     label = _words(object_name)
-    route = naming.route_name(object_name)
+    route = names.routes[object_name]
     rules = {
         action: _rule_context(spec, obj, class_name, fields, obj.permissions.rule(action))
         for action in ACTIONS
@@ -290,7 +334,7 @@ def _object_context(spec: LaunchSpec, names: _Names, object_name: str) -> dict[s
         "name": object_name,
         "class_name": class_name,
         "module": module,
-        "table": naming.table_name(object_name),
+        "table": names.tables[object_name],
         "route": route,
         "path": f"/api/{route}",
         "label": label,
@@ -340,8 +384,7 @@ def _factory_owner_id(obj: ObjectSpec, owner_ref: dict[str, Any] | None) -> str:
     if obj.owner_kind == "creator":
         return "owner.id if owner else None"
     if owner_ref is not None:
-        var = owner_ref["var"]
-        return f"{var}.owner_id" if owner_ref["required"] else f"{var}.owner_id if {var} else None"
+        return f"{owner_ref['var']}.owner_id"
     return "None"
 
 
@@ -383,10 +426,16 @@ def _py_literal(value: Any) -> str:
 
 
 def _field_context(
-    spec: LaunchSpec, names: _Names, obj: ObjectSpec, name: str, field: FieldSpec
+    spec: LaunchSpec,
+    names: _Names,
+    obj: ObjectSpec,
+    name: str,
+    field: FieldSpec,
+    used_attrs: set[str],
 ) -> dict[str, Any]:
     is_ref = field.is_ref
-    attr = naming.column_name(name, is_ref)
+    # `startsAt` and `starts_at`, or a ref `studio` and a field `studio_id`, map alike.
+    attr = _unique(naming.column_name(name, is_ref), used_attrs)
     ctx: dict[str, Any] = {
         "name": name,
         "attr": attr,
@@ -404,7 +453,7 @@ def _field_context(
             target=target,
             target_class=names.classes[target],
             target_module=names.modules[target],
-            target_table=naming.table_name(target),
+            target_table=names.tables[target],
             target_label=_words(target),
             is_owner_field=name == obj.owner_field,
         )

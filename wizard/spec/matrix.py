@@ -30,9 +30,10 @@ the database, with these people (all signed in unless noted):
 Every reference field of ``R`` (required or not) points to a record built the
 same way, recursively: the target of the ownership field is owned by
 ``owner``, the target of any other reference field is owned by
-``parent_owner``; those targets' own references point to records owned by the
-same person as the target (objects with ``owner: none`` are owned by nobody,
-wherever they appear).
+``parent_owner``. Those targets fill only their required references and the
+one their ownership comes through (optional ones stay empty, which also keeps
+self-references finite), pointing to records owned by the same person as the
+target. Objects with ``owner: none`` are owned by nobody, wherever they appear.
 
 Actions and what "allowed" means:
 
@@ -138,11 +139,19 @@ class _Record:
     ref_owners: dict[str, str | None]
 
 
-def _build(spec: LaunchSpec, object_name: str, owner: str, parent_owner: str | None) -> _Record:
-    """The record the fixture builds for `object_name`, as far as ownership goes."""
+def _build(
+    spec: LaunchSpec, object_name: str, owner: str, parent_owner: str | None, *, complete: bool
+) -> _Record:
+    """The record the fixture builds for `object_name`, as far as ownership goes.
+
+    Only a `complete` record (the one under test) fills its optional references; the
+    records it points to fill the required ones and the one ownership comes through.
+    """
     obj = spec.objects[object_name]
     ref_owners: dict[str, str | None] = {}
     for name, field in obj.ref_fields.items():
+        if not (complete or field.required or name == obj.owner_field):
+            continue
         target_owner = owner if (name == obj.owner_field or parent_owner is None) else parent_owner
         ref_owners[name] = target_owner if ownable(spec, field.to or "") else None
     return _Record(object_name, owner if ownable(spec, object_name) else None, ref_owners)
@@ -181,13 +190,11 @@ def _allows(spec: LaunchSpec, rule: Rule, actor: str, record: _Record, *, create
 def _may_read_targets(spec: LaunchSpec, actor: str, record: _Record) -> bool:
     """Whether the actor may read every record the fixture record points to."""
     obj = spec.objects[record.object]
-    for name, field in obj.ref_fields.items():
-        target_object = field.to or ""
-        target_owner = record.ref_owners[name] or "nobody"
-        target = _build(spec, target_object, target_owner, None)
-        if not _allows(
-            spec, spec.objects[target_object].permissions.rule("read"), actor, target, create=False
-        ):
+    for name, target_owner in record.ref_owners.items():
+        target_object = obj.fields[name].to or ""
+        target = _build(spec, target_object, target_owner or "nobody", None, complete=False)
+        read_rule = spec.objects[target_object].permissions.rule("read")
+        if not _allows(spec, read_rule, actor, target, create=False):
             return False
     return True
 
@@ -196,7 +203,7 @@ def expect(spec: LaunchSpec, object_name: str, actor: str, action: str) -> Expec
     """The expected outcome of one cell of the matrix."""
     obj = spec.objects[object_name]
     parent_owner = "parent_owner" if has_parent_owner(obj) else None
-    record = _build(spec, object_name, "owner", parent_owner)
+    record = _build(spec, object_name, "owner", parent_owner, complete=True)
     rule = obj.permissions.rule("read" if action in ("list", "get") else action)
     outcome: Outcome
     if actor == "anonymous" and not rule.has("public"):
