@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -68,6 +69,25 @@ def test_rendering_is_byte_identical(studio, rendered_studio, tmp_path):
     again = tmp_path / "again"
     render(studio, again)
     assert tree_digest(again) == tree_digest(rendered_studio)
+
+
+def test_rendering_does_not_depend_on_hash_seeds(tmp_path):
+    digests = []
+    for seed in ("1", "2"):
+        dest = tmp_path / seed
+        script = (
+            "import sys; from pathlib import Path; from wizard.blueprints import render; "
+            "from wizard.spec import load_spec; render(load_spec(Path(sys.argv[1])), Path(sys.argv[2]))"
+        )
+        subprocess.run(
+            [sys.executable, "-c", script, str(AWKWARD), str(dest)],
+            check=True,
+            cwd=REPO,
+            env={**os.environ, "PYTHONHASHSEED": seed},
+            timeout=300,
+        )
+        digests.append(tree_digest(dest))
+    assert digests[0] == digests[1]
 
 
 def test_rendered_code_passes_ruff(rendered_studio):
