@@ -46,7 +46,9 @@ class UTCDateTime(TypeDecorator[datetime]):
         return value
 
 
-engine = create_async_engine(settings.sqlalchemy_url, pool_pre_ping=not settings.is_sqlite)
+# No pre-ping: it would cost a round trip on every request. Connections are recycled
+# instead, and a connection the database dropped fails one request, not all.
+engine = create_async_engine(settings.sqlalchemy_url, pool_recycle=1800)
 
 if settings.is_sqlite:
 
