@@ -84,8 +84,15 @@ def _leftovers(client, app: str) -> dict[str, list[str]]:
     }
 
 
-def _purge(client, app: str) -> None:
-    """Remove whatever a test left of `app`, keeping the build cache (noprune)."""
+CACHE_ANCHOR = "shipyard-test-cache:latest"
+
+
+def _purge(client, app: str, *, keep_cache: bool = False) -> None:
+    """Remove whatever a test left of `app`.
+
+    With keep_cache, the app's image stays as the one CACHE_ANCHOR, so that the next session
+    finds its dependency layers instead of reinstalling them (and nothing else accumulates).
+    """
     import docker.errors
 
     label = {"label": f"{LABEL_APP}={app}"}
@@ -95,9 +102,29 @@ def _purge(client, app: str) -> None:
         network.remove()
     for volume in client.volumes.list(filters=label):
         volume.remove(force=True)
-    for image in client.images.list(filters=label):
-        with contextlib.suppress(docker.errors.APIError):
-            client.images.remove(image.id, force=True, noprune=True)
+    images = client.images.list(filters=label)
+    if keep_cache and images:
+        try:
+            previous = client.images.get(CACHE_ANCHOR).id
+        except docker.errors.ImageNotFound:
+            previous = None
+        anchor = client.images.get(load_plan_image(app))
+        anchor.tag(CACHE_ANCHOR)
+        if previous and previous != anchor.id:
+            with contextlib.suppress(docker.errors.APIError):
+                client.images.remove(previous)
+    for image in images:
+        for tag in image.tags:
+            if tag != CACHE_ANCHOR:
+                with contextlib.suppress(docker.errors.APIError):
+                    client.images.remove(tag)
+        if not keep_cache or CACHE_ANCHOR not in client.images.get(image.id).tags:
+            with contextlib.suppress(docker.errors.APIError):
+                client.images.remove(image.id, force=True)
+
+
+def load_plan_image(app: str) -> str:
+    return f"shipyard-{app}-api:staging"
 
 
 @pytest.fixture(scope="session")
@@ -109,7 +136,7 @@ def project(client, tmp_path_factory) -> Iterator[Path]:
         staging.up(path)
         yield path
     finally:
-        _purge(client, name)
+        _purge(client, name, keep_cache=True)
 
 
 @pytest.fixture
