@@ -45,6 +45,8 @@ async def _review(pilot: Pilot[object]) -> None:
     assert isinstance(app, ShipyardApp)
     app.show_step(len(app.steps))
     await pilot.pause()
+    await app.workers.wait_for_complete()
+    await pilot.pause()
 
 
 async def _done(pilot: Pilot[object]) -> None:

@@ -313,7 +313,34 @@ def field_summary(field: FieldSpec) -> str:
 
 
 def launch_warnings(spec: LaunchSpec) -> list[str]:
-    """What the launch check would warn about in this spec, before anything is rendered."""
+    """What the launch check would say about this spec, before anything is rendered.
+
+    Runs the launch check's own spec checks (wizard.checklist); falls back to a short
+    built-in list should they be unavailable.
+    """
+    try:
+        from wizard.checklist.context import CheckContext
+        from wizard.checklist.runner import run_checklist
+
+        report = run_checklist(CheckContext(spec=spec), kinds=("spec",))
+    except Exception:  # the review must still show something useful
+        return static_warnings(spec)
+    lines: list[str] = []
+    for item in report.items:
+        if item.status not in ("fail", "warn"):
+            continue
+        for finding in item.findings or []:
+            lines.append(f"{item.title}: {finding.message}")
+        if not item.findings:
+            lines.append(f"{item.title}: {item.reason or item.explanation}")
+    if spec.login.methods == ["magic_link"]:
+        lines.append("Login methods: magic links are the only way in, so if email delivery "
+                     "fails nobody can sign in.")
+    return lines
+
+
+def static_warnings(spec: LaunchSpec) -> list[str]:
+    """A few warnings worked out from the spec alone, without the launch check."""
     warnings: list[str] = []
     for name, obj in spec.objects.items():
         for action in ("create", "update", "delete"):

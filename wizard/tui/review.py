@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import ClassVar
 
 from rich.syntax import Syntax
+from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
@@ -47,11 +48,8 @@ class ReviewScreen(Screen[None]):
                 lines = "\n".join(f"  - {answers.screen_of(path)}: {message}" for path, message in problems)
                 yield Static(f"Fix these first (Ctrl+P goes back):\n{lines}", classes="problems -shown",
                              markup=False)
-            warnings = answers.launch_warnings(self.spec)
-            heading = "What the launch check would warn about:" if warnings else (
-                "The launch check has nothing to warn about in these answers.")
-            body = "\n".join(f"  ! {warning}" for warning in warnings)
-            yield Static(f"{heading}\n{body}".rstrip(), classes="warnings", markup=False)
+            yield Static("Asking the launch check about these answers…", id="warnings",
+                         classes="warnings", markup=False)
             notes = answers.safe_identifiers(self.spec)
             if notes:
                 yield Static("\n".join(notes), classes="why", markup=False)
@@ -62,8 +60,27 @@ class ReviewScreen(Screen[None]):
                                     background_color="default"), id="yaml")
         yield Footer(compact=True)
 
+    class Evaluated(Message):
+        """The launch check's verdict on the spec, as sentences."""
+
+        def __init__(self, warnings: list[str]) -> None:
+            super().__init__()
+            self.warnings = warnings
+
     def on_mount(self) -> None:
         self.query_one("#review-body").focus()
+        self.evaluate()
+
+    @work(thread=True, exclusive=True, group="review")
+    def evaluate(self) -> None:
+        self.post_message(self.Evaluated(answers.launch_warnings(self.spec)))
+
+    def on_review_screen_evaluated(self, message: Evaluated) -> None:
+        warnings = message.warnings
+        heading = "What the launch check would warn about:" if warnings else (
+            "The launch check has nothing to warn about in these answers.")
+        body = "\n".join(f"  ! {warning}" for warning in warnings)
+        self.query_one("#warnings", Static).update(f"{heading}\n{body}".rstrip())
 
     def _where(self) -> str:
         if self.mode == "edit":
