@@ -349,6 +349,8 @@ def ask(dest: Path | None) -> Path:
     """Ask everything, create the project through the pipeline and return its folder."""
     from wizard.pipeline import check_destination, create_project
 
+    if dest is not None:
+        check_destination(dest)  # say so now, not after every answer
     wizard = PlainWizard(dest)
     try:
         spec = wizard.run()

@@ -17,8 +17,11 @@ def run_wizard(dest: Path | None) -> Path:
 
     Raises Cancelled, saying what is on disk, when the founder quits first.
     """
+    from wizard.pipeline import check_destination
     from wizard.tui.app import ShipyardApp
 
+    if dest is not None:
+        check_destination(dest)  # say so now, not after ten minutes of answers
     app = ShipyardApp(dest)
     app.run()
     if app.created is not None:
