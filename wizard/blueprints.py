@@ -543,8 +543,8 @@ def _create_declaration(
 
 
 def _update_declaration(ctx: dict[str, Any], constraints: list[str]) -> str:
-    """Every field is optional in an update; required ones may not be set to null."""
-    annotation = _annotation(ctx) + ("" if ctx["required"] else " | None")
+    """Every field is optional in an update; required ones refuse null (see the schema)."""
+    annotation = _annotation(ctx) + " | None"
     args = ["default=None"]
     if ctx["alias_needed"]:
         args.append(f'alias="{ctx["name"]}"')
