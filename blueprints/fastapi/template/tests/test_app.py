@@ -61,3 +61,21 @@ async def test_create_admin_command(db):
     assert result.returncode == 0, result.stderr
     user = await db.scalar(select(User).where(User.email == "boss@example.com"))
     assert user is not None and user.roles == ["admin"]
+
+
+def test_production_has_no_dev_routes_and_needs_a_real_secret():
+    def routes_in(environment: str, secret: str) -> subprocess.CompletedProcess:
+        script = "from app.main import app; print(sorted(app.openapi()['paths']), app.docs_url)"
+        env = {**os.environ, "ENVIRONMENT": environment, "SECRET_KEY": secret}
+        return subprocess.run(
+            [sys.executable, "-c", script], cwd=PROJECT, env=env, capture_output=True, text=True
+        )
+
+    production = routes_in("production", "p" * 48)
+    assert production.returncode == 0, production.stderr
+    assert "/dev/outbox" not in production.stdout
+    assert production.stdout.strip().endswith("None")  # no /docs either
+    assert "/dev/outbox" in routes_in("staging", "s" * 48).stdout
+    weak = routes_in("production", "change-me")
+    assert weak.returncode != 0
+    assert "SECRET_KEY" in weak.stderr
