@@ -119,6 +119,7 @@ def test_env_follows_the_blueprint_example(spec):
         "ENVIRONMENT=production\n"
         "SECRET_KEY=change-me\n"
         "SMTP_PASSWORD=\n"
+        "SMS_API_TOKEN=<your token>\n"
         "SMTP_HOST=localhost\n"
         'CORS_ORIGINS=["http://localhost:5173"]\n'
     )
@@ -129,7 +130,8 @@ def test_env_follows_the_blueprint_example(spec):
     assert "# comment kept" in text
     assert values["ENVIRONMENT"] == "development"
     assert values["SECRET_KEY"] not in ("", "change-me")
-    assert len(values["SMTP_PASSWORD"]) >= 32
+    assert values["SMTP_PASSWORD"] == ""  # not configured stays not configured
+    assert len(values["SMS_API_TOKEN"]) >= 32
     assert values["SMTP_HOST"] == "localhost"
     assert values["CORS_ORIGINS"] == '["http://localhost:5173"]'  # the blueprint's format wins
     assert list(values).count("SECRET_KEY") == 1

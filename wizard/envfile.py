@@ -12,9 +12,10 @@ from wizard.spec import LaunchSpec
 ENV_FILE = ".env"
 EXAMPLE_FILE = ".env.example"
 
-# A value in .env.example that is obviously a placeholder for a secret.
+# A value in .env.example that is obviously a placeholder for a secret. An empty value is
+# not one: it means "not configured" (SMTP, an SMS provider) and must stay empty.
 _PLACEHOLDER = re.compile(
-    r"^(|change[-_ ]?me.*|changeme.*|<.*>|x+|secret|password)$", re.IGNORECASE
+    r"^(change[-_ ]?me.*|changeme.*|<.*>|x{3,}|secret|password)$", re.IGNORECASE
 )
 _SECRET_NAME = re.compile(r"(SECRET|PASSWORD|TOKEN|_KEY$|^KEY$)")
 _LINE = re.compile(r"^(?P<key>[A-Za-z_][A-Za-z0-9_]*)=(?P<value>.*)$")
