@@ -58,8 +58,8 @@ API_HEALTHCHECK = {
     ],
     "interval": 3 * _SECOND,
     "timeout": 5 * _SECOND,
-    "retries": 3,
-    "start_period": 60 * _SECOND,
+    "retries": 5,
+    "start_period": 30 * _SECOND,
 }
 DB_HEALTHCHECK = {
     # Over TCP: during first-time setup the server listens on its socket only, and is not ready.

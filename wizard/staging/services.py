@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import re
 import socket
 import time
 from dataclasses import dataclass, field
@@ -291,6 +292,20 @@ def last_logs(container: Container, lines: int = LOG_LINES_SHOWN) -> str:
     return "\n".join(f"  {line}" for line in text.splitlines()[-lines:])
 
 
+_WORKER_DIED = re.compile(r"Child process \[\d+\] died")
+
+
+def _workers_keep_dying(container: Container) -> bool:
+    """uvicorn's supervisor restarts crashing workers forever; their deaths show in the log."""
+    from docker.errors import DockerException
+
+    try:
+        text = container.logs(tail=200).decode("utf-8", errors="replace")
+    except DockerException:
+        return False
+    return len(_WORKER_DIED.findall(text)) >= 2
+
+
 class NotHealthy(ShipyardError):
     """A container stopped, kept restarting or did not turn healthy in time."""
 
@@ -299,6 +314,7 @@ def wait_healthy(container: Container, what: str, timeout: float, hint: str) -> 
     """Poll the container's state (bounded) until Docker reports it healthy."""
     deadline = time.monotonic() + timeout
     restarts = int(container.attrs.get("RestartCount") or 0)
+    next_log_check = time.monotonic() + 5
     problem = ""
     while True:
         with engine.translate(f"check on the {what}"):
@@ -313,6 +329,10 @@ def wait_healthy(container: Container, what: str, timeout: float, hint: str) -> 
             problem = "crashed and is being restarted"
         elif health == "unhealthy":
             problem = "is running but failed its health check"
+        elif time.monotonic() >= next_log_check:
+            next_log_check = time.monotonic() + 5
+            if _workers_keep_dying(container):
+                problem = "keeps crashing while it starts"
         elif time.monotonic() > deadline:
             problem = f"did not become healthy within {int(timeout)} seconds"
         if problem:
