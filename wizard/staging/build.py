@@ -102,6 +102,11 @@ def build_api_image(client: docker.DockerClient, plan: Plan, emit: EventSink) ->
                     emit(BuildOutput("build-output", line))
         if not image_id:
             image_id = client.images.get(plan.image).id
+    emit(
+        Event(
+            "build", f"Built the API image {plan.image} ({image_id.removeprefix('sha256:')[:12]})"
+        )
+    )
     return image_id
 
 

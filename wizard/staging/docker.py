@@ -245,6 +245,11 @@ def _preflight(
         notes=notes,
         skip={api_port},
     )
+    if public:
+        notes.append(
+            f"--public: other machines on your network can reach the API on port {api_port} "
+            "(the database stays private to this machine)."
+        )
     for note in notes:
         emit(Event("warning", note))
     return {"api": api_port, "db": db_port}
