@@ -12,6 +12,7 @@ import os
 import shutil
 import socket
 import subprocess
+import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -387,6 +388,35 @@ def test_crashing_api_shows_its_logs_and_leaves_nothing(client, sibling, monkeyp
         "networks": [],
         "volumes": [],
     }
+
+
+@docker_test
+def test_volume_made_elsewhere_with_another_password_is_explained(client, sibling):
+    """A volume Shipyard did not label (made by compose, or by hand) is checked by logging in."""
+    plan = load_plan(sibling)
+    client.volumes.create(plan.volume)  # no labels: nothing tells its password
+    try:
+        mount = services.volume_mountpoint(client, plan.postgres_image)
+        init = client.containers.run(
+            plan.postgres_image,
+            environment={**plan.db_environment(), "POSTGRES_PASSWORD": "another-password"},
+            volumes={plan.volume: {"bind": mount, "mode": "rw"}},
+            detach=True,
+        )
+        try:
+            for _ in range(120):
+                if init.exec_run(["pg_isready", "-q", "-h", "127.0.0.1"]).exit_code == 0:
+                    break
+                time.sleep(1)
+        finally:
+            init.remove(force=True)
+        with pytest.raises(ShipyardError) as caught:
+            staging.up(sibling)
+        assert "different database password" in caught.value.message
+        assert _leftovers(client, plan.app)["containers"] == []
+        assert client.volumes.get(plan.volume)  # never deletes data it did not make
+    finally:
+        client.volumes.get(plan.volume).remove(force=True)
 
 
 @docker_test
