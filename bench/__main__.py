@@ -14,9 +14,9 @@ from pathlib import Path
 from typing import Any
 
 from bench import report
-from bench.load import Measured, wrk, write_requests
+from bench.load import Measured, write_requests, wrk
 from bench.postgres import Cluster
-from bench.procs import BenchError, stop_all
+from bench.procs import BenchError, cpu_seconds, cpu_used, stop_all
 from bench.seed import accounts, check, seed
 from bench.targets import Account, Target
 
@@ -32,13 +32,18 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="bench", description=__doc__)
     parser.add_argument("--seconds", type=int, default=10, help="length of each measured wrk run")
     parser.add_argument("--warmup", type=int, default=2, help="unmeasured wrk run before each one")
-    parser.add_argument("--login-seconds", type=int, default=5)
+    parser.add_argument("--login-seconds", type=int, default=10)
     parser.add_argument("--connections", type=int, default=32)
     parser.add_argument("--threads", type=int, default=2, help="wrk threads")
     parser.add_argument("--processes", default="1,2", help="server processes to measure, e.g. 1,2")
     parser.add_argument("--users", type=int, default=200)
     parser.add_argument("--rows", type=int, default=10_000)
-    parser.add_argument("--only", default="parse,shipyard", help="servers to measure")
+    parser.add_argument(
+        "--only",
+        default="parse,shipyard",
+        help="servers to measure: parse, shipyard (freshly rendered) and/or shipyard=DIR (a rendered "
+        "project, e.g. with changes to try)",
+    )
     parser.add_argument("--operations", default=",".join(OPERATIONS))
     parser.add_argument("--out", type=Path, help="result JSON (default bench/results/<date>.json)")
     parser.add_argument("--keep", action="store_true", help="keep bench/.work (rendered app, logs)")
@@ -52,10 +57,11 @@ def make_targets(names: list[str], cluster: Cluster, workdir: Path) -> list[Targ
             from bench.parse_server import ParseServer
 
             targets.append(ParseServer(cluster, workdir))
-        elif name == "shipyard":
+        elif name == "shipyard" or name.startswith("shipyard="):
             from bench.shipyard_app import ShipyardBackend
 
-            targets.append(ShipyardBackend(cluster, workdir))
+            project = Path(name.partition("=")[2]).resolve() if "=" in name else None
+            targets.append(ShipyardBackend(cluster, workdir, project))
         else:
             raise BenchError(f"unknown server {name!r}: use parse and/or shipyard")
     return targets
@@ -70,7 +76,9 @@ def request_files(target: Target, people: list[Account], workdir: Path) -> dict[
     requests = {
         "get": [target.raw("get", a, record_id=r) for a, r in owned],
         "list": [target.raw("list", a) for a in shuffled],
-        "create": [target.raw("create", shuffled[n % len(shuffled)], n=100_000 + n) for n in range(4_000)],
+        "create": [
+            target.raw("create", shuffled[n % len(shuffled)], n=100_000 + n) for n in range(4_000)
+        ],
         "login": [target.raw("login", a) for a in shuffled],
     }
     folder = workdir / target.name
@@ -78,23 +86,59 @@ def request_files(target: Target, people: list[Account], workdir: Path) -> dict[
     return {op: write_requests(folder / f"{op}.requests", reqs) for op, reqs in requests.items()}
 
 
-def measure_one(target: Target, op: str, files: dict[str, Path], args: argparse.Namespace) -> Measured:
+def settle(target: Target, limit: float = 30.0) -> None:
+    """Wait until the server has finished what wrk left queued (logins can take seconds)."""
+    deadline = time.monotonic() + limit
+    while time.monotonic() < deadline:
+        before = cpu_seconds(target.pids())
+        time.sleep(0.5)
+        if cpu_used(before, cpu_seconds(target.pids())) < 0.05:
+            return
+
+
+def measure_one(
+    target: Target, op: str, files: dict[str, Path], args: argparse.Namespace
+) -> Measured:
     seconds = args.login_seconds if op == "login" else args.seconds
-    since = target.cluster.psql(target.database, "SELECT now()")  # type: ignore[attr-defined]
-    if args.warmup:
-        wrk(target.base_url, files[op], seconds=args.warmup, connections=args.connections, threads=args.threads)
-    result = wrk(target.base_url, files[op], seconds=seconds, connections=args.connections, threads=args.threads)
+    since = target.cluster.psql(target.database, "SELECT now()")
+    # A warm-up of logins would leave a queue of password hashes behind it.
+    if args.warmup and op != "login":
+        wrk(
+            target.base_url,
+            files[op],
+            seconds=args.warmup,
+            connections=args.connections,
+            threads=args.threads,
+        )
+    server_before, db_before = cpu_seconds(target.pids()), cpu_seconds(target.cluster.pids())
+    result = wrk(
+        target.base_url,
+        files[op],
+        seconds=seconds,
+        connections=args.connections,
+        threads=args.threads,
+    )
+    server_cpu = cpu_used(server_before, cpu_seconds(target.pids()))
+    db_cpu = cpu_used(db_before, cpu_seconds(target.cluster.pids()))
+    if result.requests:
+        result.server_cpu_ms = round(1000 * server_cpu / result.requests, 3)
+        result.db_cpu_ms = round(1000 * db_cpu / result.requests, 3)
+    settle(target)
     if op == "create":
         # Every run sees the same 10,000 rows.
-        target.cluster.psql(  # type: ignore[attr-defined]
-            target.database, f'DELETE FROM "{target.table}" WHERE "{target.created_column}" >= \'{since}\''
+        target.cluster.psql(
+            target.database,
+            f'DELETE FROM "{target.table}" WHERE "{target.created_column}" >= \'{since}\'',
         )
-        target.cluster.psql(target.database, f'VACUUM ANALYZE "{target.table}"')  # type: ignore[attr-defined]
+        target.cluster.psql(target.database, f'VACUUM ANALYZE "{target.table}"')
     return result
 
 
 def measure(
-    targets: list[Target], processes: int, files: dict[str, dict[str, Path]], ops: list[str],
+    targets: list[Target],
+    processes: int,
+    files: dict[str, dict[str, Path]],
+    ops: list[str],
     args: argparse.Namespace,
 ) -> dict[str, dict[str, Any]]:
     """Both servers stay up; each operation runs on one then the other (alternating who goes first),
@@ -107,8 +151,11 @@ def measure(
             order = targets if i % 2 == 0 else list(reversed(targets))
             for target in order:
                 result = measure_one(target, op, files[target.name], args)
-                say(f"{target.name} x{processes} {op}: {result.requests_per_s:.0f} req/s, "
-                    f"p50 {result.p50_ms} ms, p99 {result.p99_ms} ms, {result.errors} errors")
+                say(
+                    f"{target.name} x{processes} {op}: {result.requests_per_s:.0f} req/s, "
+                    f"p50 {result.p50_ms} ms, p99 {result.p99_ms} ms, {result.errors} errors, "
+                    f"CPU/request: server {result.server_cpu_ms} ms, PostgreSQL {result.db_cpu_ms} ms"
+                )
                 out[target.name][op] = result.as_dict()
     finally:
         for target in targets:
@@ -130,9 +177,15 @@ def main(argv: list[str] | None = None) -> int:
     results: dict[str, Any] = {
         "date": datetime.now(UTC).isoformat(timespec="seconds"),
         "settings": {
-            "seconds": args.seconds, "login_seconds": args.login_seconds, "warmup_seconds": args.warmup,
-            "connections": args.connections, "wrk_threads": args.threads, "processes": processes,
-            "users": args.users, "rows": args.rows, "operations": ops,
+            "seconds": args.seconds,
+            "login_seconds": args.login_seconds,
+            "warmup_seconds": args.warmup,
+            "connections": args.connections,
+            "wrk_threads": args.threads,
+            "processes": processes,
+            "users": args.users,
+            "rows": args.rows,
+            "operations": ops,
         },
         "machine": report.machine(),
         "versions": {},

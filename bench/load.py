@@ -25,6 +25,10 @@ class Measured:
     errors: int
     non_2xx: int
     duration_s: float
+    # CPU time per request: the server's processes, and PostgreSQL's (both measured from /proc).
+    # Unlike requests/s, this hardly moves when other work shares the machine.
+    server_cpu_ms: float = 0.0
+    db_cpu_ms: float = 0.0
 
     def as_dict(self) -> dict[str, float | int]:
         return asdict(self)
@@ -42,15 +46,29 @@ def write_requests(path: Path, requests: list[Raw]) -> Path:
     return path
 
 
-def wrk(base_url: str, requests_file: Path, *, seconds: int, connections: int, threads: int) -> Measured:
+def wrk(
+    base_url: str, requests_file: Path, *, seconds: int, connections: int, threads: int
+) -> Measured:
     if not shutil.which("wrk"):
         raise BenchError("wrk was not found; bench/run installs it from Debian's packages.")
     argv = [
-        "wrk", f"-t{threads}", f"-c{connections}", f"-d{seconds}s", "--timeout", "10s",
-        "-s", str(LUA), base_url, "--", str(requests_file), str(threads),
+        "wrk",
+        f"-t{threads}",
+        f"-c{connections}",
+        f"-d{seconds}s",
+        "--timeout",
+        "10s",
+        "-s",
+        str(LUA),
+        base_url,
+        "--",
+        str(requests_file),
+        str(threads),
     ]
     try:
-        done = subprocess.run(argv, capture_output=True, text=True, timeout=seconds + 60, check=False)
+        done = subprocess.run(
+            argv, capture_output=True, text=True, timeout=seconds + 60, check=False
+        )
     except subprocess.TimeoutExpired as exc:
         raise BenchError(f"wrk did not finish within {seconds + 60} s") from exc
     for line in done.stdout.splitlines():
@@ -58,7 +76,9 @@ def wrk(base_url: str, requests_file: Path, *, seconds: int, connections: int, t
             data = json.loads(line.removeprefix("WRK_RESULT "))
             break
     else:
-        raise BenchError(f"wrk printed no result ({done.returncode}):\n{done.stdout}\n{done.stderr}")
+        raise BenchError(
+            f"wrk printed no result ({done.returncode}):\n{done.stdout}\n{done.stderr}"
+        )
     errors = data["errors"]
     duration = data["duration_us"] / 1e6
     lat = data["latency_us"]

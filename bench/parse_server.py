@@ -3,16 +3,16 @@
 from __future__ import annotations
 
 import json
-import time
 import os
 import shutil
+import time
 import urllib.parse
 from pathlib import Path
 
 import httpx
 
 from bench.postgres import Cluster
-from bench.procs import BenchError, free_port, run, spawn, stop, wait_http
+from bench.procs import BenchError, free_port, group_pids, run, spawn, stop, wait_http
 from bench.targets import Account, Raw, Row, Target
 
 HERE = Path(__file__).resolve().parent
@@ -70,7 +70,9 @@ class ParseServer(Target):
     @property
     def version(self) -> str:
         try:
-            return json.loads((INSTALL / "node_modules/parse-server/package.json").read_text())["version"]
+            return json.loads((INSTALL / "node_modules/parse-server/package.json").read_text())[
+                "version"
+            ]
         except OSError:
             return "?"
 
@@ -114,14 +116,25 @@ class ParseServer(Target):
         self.start(1)
         try:
             headers = {"X-Parse-Application-Id": APP_ID, "X-Parse-Master-Key": self.master_key}
-            schema = {"className": "Booking", "fields": FIELDS, "classLevelPermissions": CLASS_LEVEL_PERMISSIONS}
-            response = httpx.post(f"{self.base_url}{MOUNT}/schemas/Booking", json=schema, headers=headers, timeout=30)
+            schema = {
+                "className": "Booking",
+                "fields": FIELDS,
+                "classLevelPermissions": CLASS_LEVEL_PERMISSIONS,
+            }
+            response = httpx.post(
+                f"{self.base_url}{MOUNT}/schemas/Booking", json=schema, headers=headers, timeout=30
+            )
             if response.status_code not in (200, 201):
-                raise BenchError(f"Parse refused the Booking schema: {response.status_code} {response.text}")
+                raise BenchError(
+                    f"Parse refused the Booking schema: {response.status_code} {response.text}"
+                )
         finally:
             self.stop()
         # Lists are filtered by owner and sorted newest first.
-        self.cluster.psql(self.database, 'CREATE INDEX booking_owner_created ON "Booking" ("owner", "createdAt" DESC)')
+        self.cluster.psql(
+            self.database,
+            'CREATE INDEX booking_owner_created ON "Booking" ("owner", "createdAt" DESC)',
+        )
 
     def start(self, processes: int) -> None:
         config = self._config(processes)
@@ -137,8 +150,7 @@ class ParseServer(Target):
     def _wait_workers(self, processes: int) -> None:
 
         for _ in range(50):
-            children = run(["pgrep", "-g", str(self.proc.pid)], timeout=10).stdout.split()  # type: ignore[union-attr]
-            if len(children) >= processes + 1:
+            if self.proc is None or len(group_pids(self.proc.pid)) >= processes + 1:
                 break
             time.sleep(0.2)
         time.sleep(2)
@@ -149,10 +161,13 @@ class ParseServer(Target):
             self.proc = None
 
     # -- HTTP --------------------------------------------------------------------------
-    def _headers(self, token: str = "") -> dict[str, str]:
+    @staticmethod
+    def _headers(account: Account | None = None, signed_in: bool = True) -> dict[str, str]:
         headers = {"X-Parse-Application-Id": APP_ID, "Content-Type": "application/json"}
-        if token:
-            headers["X-Parse-Session-Token"] = token
+        if account is not None:
+            headers["X-Forwarded-For"] = account.ip
+            if signed_in and account.token:
+                headers["X-Parse-Session-Token"] = account.token
         return headers
 
     @staticmethod
@@ -167,29 +182,39 @@ class ParseServer(Target):
     def _list_path(self, account: Account) -> str:
         where = {"owner": {"__type": "Pointer", "className": "_User", "objectId": account.user_id}}
         query = urllib.parse.urlencode(
-            {"where": json.dumps(where, separators=(",", ":")), "order": "-createdAt", "limit": "20"}
+            {
+                "where": json.dumps(where, separators=(",", ":")),
+                "order": "-createdAt",
+                "limit": "20",
+            }
         )
         return f"{MOUNT}/classes/Booking?{query}"
 
     async def signup(self, client: httpx.AsyncClient, account: Account) -> None:
         body = {"username": account.email, "email": account.email, "password": account.password}
-        response = await client.post(f"{MOUNT}/users", json=body, headers=self._headers())
+        response = await client.post(f"{MOUNT}/users", json=body, headers=self._headers(account))
         if response.status_code != 201:
             raise BenchError(f"Parse signup failed: {response.status_code} {response.text}")
         data = response.json()
         account.token, account.user_id = data["sessionToken"], data["objectId"]
 
     async def create(self, client: httpx.AsyncClient, account: Account, n: int) -> str:
-        response = await client.post(f"{MOUNT}/classes/Booking", json=self._body(n), headers=self._headers(account.token))
+        response = await client.post(
+            f"{MOUNT}/classes/Booking", json=self._body(n), headers=self._headers(account)
+        )
         if response.status_code != 201:
             raise BenchError(f"Parse create failed: {response.status_code} {response.text}")
         return str(response.json()["objectId"])
 
-    async def get(self, client: httpx.AsyncClient, account: Account, record_id: str) -> httpx.Response:
-        return await client.get(f"{MOUNT}/classes/Booking/{record_id}", headers=self._headers(account.token))
+    async def get(
+        self, client: httpx.AsyncClient, account: Account, record_id: str
+    ) -> httpx.Response:
+        return await client.get(
+            f"{MOUNT}/classes/Booking/{record_id}", headers=self._headers(account)
+        )
 
     async def list_own(self, client: httpx.AsyncClient, account: Account) -> tuple[int, list[Row]]:
-        response = await client.get(self._list_path(account), headers=self._headers(account.token))
+        response = await client.get(self._list_path(account), headers=self._headers(account))
         if response.status_code != 200:
             return response.status_code, []
         rows = [
@@ -205,12 +230,14 @@ class ParseServer(Target):
     def raw(self, kind: str, account: Account, record_id: str = "", n: int = 0) -> Raw:
         if kind == "create":
             body = json.dumps(self._body(n), separators=(",", ":"))
-            return Raw("POST", f"{MOUNT}/classes/Booking", self._headers(account.token), body)
+            return Raw("POST", f"{MOUNT}/classes/Booking", self._headers(account), body)
         if kind == "get":
-            return Raw("GET", f"{MOUNT}/classes/Booking/{record_id}", self._headers(account.token))
+            return Raw("GET", f"{MOUNT}/classes/Booking/{record_id}", self._headers(account))
         if kind == "list":
-            return Raw("GET", self._list_path(account), self._headers(account.token))
+            return Raw("GET", self._list_path(account), self._headers(account))
         if kind == "login":
-            body = json.dumps({"username": account.email, "password": account.password}, separators=(",", ":"))
-            return Raw("POST", f"{MOUNT}/login", self._headers(), body)
+            body = json.dumps(
+                {"username": account.email, "password": account.password}, separators=(",", ":")
+            )
+            return Raw("POST", f"{MOUNT}/login", self._headers(account, signed_in=False), body)
         raise ValueError(kind)

@@ -10,17 +10,21 @@ import subprocess
 import tempfile
 from pathlib import Path
 
-from bench.procs import BenchError, free_port, run
+from bench.procs import BenchError, child_pids, free_port, run
 
 
 def _bindir() -> Path:
-    found = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"), key=lambda p: int(p.split("/")[4]))
+    found = sorted(
+        glob.glob("/usr/lib/postgresql/*/bin/initdb"), key=lambda p: int(p.split("/")[4])
+    )
     if found:
         return Path(found[-1]).parent
     initdb = shutil.which("initdb")
     if initdb:
         return Path(initdb).resolve().parent
-    raise BenchError("PostgreSQL's initdb was not found; bench/run installs it from Debian's packages.")
+    raise BenchError(
+        "PostgreSQL's initdb was not found; bench/run installs it from Debian's packages."
+    )
 
 
 class Cluster:
@@ -38,7 +42,9 @@ class Cluster:
 
     @property
     def version(self) -> str:
-        out = subprocess.run([str(self.bindir / "postgres"), "--version"], capture_output=True, text=True)
+        out = subprocess.run(
+            [str(self.bindir / "postgres"), "--version"], capture_output=True, text=True
+        )
         return out.stdout.strip()
 
     def _as_owner(self, argv: list[str]) -> list[str]:
@@ -48,8 +54,24 @@ class Cluster:
         if self._user:
             entry = pwd.getpwnam(self._user)
             os.chown(self.dir, entry.pw_uid, entry.pw_gid)
-        run(self._as_owner([str(self.bindir / "initdb"), "-D", str(self.data), "-U", "postgres",
-                            "-A", "trust", "-E", "UTF8", "--locale=C", "--no-sync"]), timeout=120)
+        run(
+            self._as_owner(
+                [
+                    str(self.bindir / "initdb"),
+                    "-D",
+                    str(self.data),
+                    "-U",
+                    "postgres",
+                    "-A",
+                    "trust",
+                    "-E",
+                    "UTF8",
+                    "--locale=C",
+                    "--no-sync",
+                ]
+            ),
+            timeout=120,
+        )
         settings = [
             f"port={self.port}",
             "listen_addresses='127.0.0.1'",
@@ -63,25 +85,81 @@ class Cluster:
         ]
         with (self.data / "postgresql.conf").open("a") as conf:
             conf.write("\n# bench\n" + "\n".join(settings) + "\n")
-        run(self._as_owner([str(self.bindir / "pg_ctl"), "-D", str(self.data), "-l", str(self.log),
-                            "-w", "-t", "60", "start"]), timeout=90)
+        run(
+            self._as_owner(
+                [
+                    str(self.bindir / "pg_ctl"),
+                    "-D",
+                    str(self.data),
+                    "-l",
+                    str(self.log),
+                    "-w",
+                    "-t",
+                    "60",
+                    "start",
+                ]
+            ),
+            timeout=90,
+        )
         self.started = True
 
     def url(self, database: str, driver: str = "postgresql") -> str:
         return f"{driver}://postgres@127.0.0.1:{self.port}/{database}"
 
     def psql(self, database: str, sql: str) -> str:
-        out = run([str(self.bindir / "psql"), "-X", "-q", "-t", "-A", "-v", "ON_ERROR_STOP=1",
-                   "-h", "127.0.0.1", "-p", str(self.port), "-U", "postgres", "-d", database, "-c", sql],
-                  timeout=120)
+        out = run(
+            [
+                str(self.bindir / "psql"),
+                "-X",
+                "-q",
+                "-t",
+                "-A",
+                "-v",
+                "ON_ERROR_STOP=1",
+                "-h",
+                "127.0.0.1",
+                "-p",
+                str(self.port),
+                "-U",
+                "postgres",
+                "-d",
+                database,
+                "-c",
+                sql,
+            ],
+            timeout=120,
+        )
         return out.stdout.strip()
 
     def create_database(self, name: str) -> None:
         self.psql("postgres", f'CREATE DATABASE "{name}"')
 
+    def pids(self) -> list[int]:
+        """The postmaster and its backends, for CPU accounting."""
+        try:
+            postmaster = int((self.data / "postmaster.pid").read_text().split()[0])
+        except (OSError, ValueError, IndexError):
+            return []
+        return child_pids(postmaster)
+
     def stop(self) -> None:
         if self.started:
-            subprocess.run(self._as_owner([str(self.bindir / "pg_ctl"), "-D", str(self.data), "-m", "fast",
-                                           "-w", "-t", "30", "stop"]), capture_output=True, timeout=60)
+            subprocess.run(
+                self._as_owner(
+                    [
+                        str(self.bindir / "pg_ctl"),
+                        "-D",
+                        str(self.data),
+                        "-m",
+                        "fast",
+                        "-w",
+                        "-t",
+                        "30",
+                        "stop",
+                    ]
+                ),
+                capture_output=True,
+                timeout=60,
+            )
             self.started = False
         shutil.rmtree(self.dir, ignore_errors=True)

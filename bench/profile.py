@@ -93,13 +93,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rows", type=int, default=1000)
     parser.add_argument("--operations", default="get,list,create")
     parser.add_argument("--connections", type=int, default=32)
+    parser.add_argument(
+        "--project", type=Path, help="profile this rendered project instead of rendering one"
+    )
     args = parser.parse_args(argv)
     out = HERE / ".work" / "profile"
     out.mkdir(parents=True, exist_ok=True)
     cluster = Cluster()
     try:
         cluster.start()
-        target = ShipyardBackend(cluster, out)
+        target = ShipyardBackend(cluster, out, args.project.resolve() if args.project else None)
         target.prepare()
         people = accounts(args.users)
         target.start(1)
@@ -109,14 +112,36 @@ def main(argv: list[str] | None = None) -> int:
             wrk(target.base_url, files[op], seconds=2, connections=args.connections, threads=2)
             raw = out / f"{op}.txt"
             spy = subprocess.Popen(
-                [py_spy(), "record", "-p", str(target.proc.pid), "-d", str(args.seconds), "-r", "250",  # type: ignore[union-attr]
-                 "-f", "raw", "-o", str(raw), "--nonblocking"],
-                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                [
+                    py_spy(),
+                    "record",
+                    "-p",
+                    str(target.proc.pid),
+                    "-d",
+                    str(args.seconds),
+                    "-r",
+                    "250",  # type: ignore[union-attr]
+                    "-f",
+                    "raw",
+                    "-o",
+                    str(raw),
+                    "--nonblocking",
+                ],
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
             )
-            result = wrk(target.base_url, files[op], seconds=args.seconds, connections=args.connections, threads=2)
+            result = wrk(
+                target.base_url,
+                files[op],
+                seconds=args.seconds,
+                connections=args.connections,
+                threads=2,
+            )
             spy.wait(timeout=args.seconds + 30)
-            print(f"== {op}: {result.requests_per_s:.0f} req/s, p50 {result.p50_ms} ms, p99 {result.p99_ms} ms,"
-                  f" {result.errors} errors (under py-spy)")
+            print(
+                f"== {op}: {result.requests_per_s:.0f} req/s, p50 {result.p50_ms} ms, p99 {result.p99_ms} ms,"
+                f" {result.errors} errors (under py-spy)"
+            )
             print(summarize(raw))
         target.stop()
         say(f"Raw stacks in {out}")

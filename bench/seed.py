@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import random
-from datetime import datetime
 from collections.abc import Awaitable, Callable
+from datetime import datetime
 
 import httpx
 
@@ -14,7 +14,14 @@ from bench.targets import Account, Target
 
 
 def accounts(users: int) -> list[Account]:
-    return [Account(f"bench-user-{i:03d}@example.com", f"Bench-{i:03d}-correct-horse-battery") for i in range(users)]
+    return [
+        Account(
+            f"bench-user-{i:03d}@example.com",
+            f"Bench-{i:03d}-correct-horse-battery",
+            ip=f"10.8.{i // 200}.{i % 200 + 1}",
+        )
+        for i in range(users)
+    ]
 
 
 async def _bounded(jobs: list[Callable[[], Awaitable[None]]], concurrency: int) -> None:
@@ -40,7 +47,8 @@ async def seed(target: Target, people: list[Account], rows: int, concurrency: in
         async def create(account: Account, n: int) -> None:
             account.record_ids.append(await target.create(client, account, n))
 
-        jobs = [lambda a=people[n % len(people)], n=n: create(a, n) for n in range(rows)]
+        owners = [people[n % len(people)] for n in range(rows)]
+        jobs = [lambda a=a, n=n: create(a, n) for n, a in enumerate(owners)]
         await _bounded(jobs, concurrency)
 
 
@@ -54,7 +62,9 @@ async def check(target: Target, people: list[Account], samples: int = 20) -> lis
             record = rng.choice(owner.record_ids)
             own = await target.get(client, owner, record)
             if own.status_code != 200:
-                raise BenchError(f"{target.label}: the owner could not read their record: {own.status_code} {own.text}")
+                raise BenchError(
+                    f"{target.label}: the owner could not read their record: {own.status_code} {own.text}"
+                )
             foreign = await target.get(client, other, record)
             if foreign.status_code != 404:
                 raise BenchError(
@@ -68,10 +78,18 @@ async def check(target: Target, people: list[Account], samples: int = 20) -> lis
                 raise BenchError(f"{target.label}: listing own records answered {status}")
             expected = min(20, len(account.record_ids))
             if len(rows) != expected:
-                raise BenchError(f"{target.label}: the list held {len(rows)} rows, expected {expected}")
-            strangers = [row for row in rows if row.owner != account.user_id or row.id not in account.record_ids]
+                raise BenchError(
+                    f"{target.label}: the list held {len(rows)} rows, expected {expected}"
+                )
+            strangers = [
+                row
+                for row in rows
+                if row.owner != account.user_id or row.id not in account.record_ids
+            ]
             if strangers:
-                raise BenchError(f"{target.label}: a list held another user's rows: {strangers[:3]}")
+                raise BenchError(
+                    f"{target.label}: a list held another user's rows: {strangers[:3]}"
+                )
             created = [datetime.fromisoformat(row.created.replace("Z", "+00:00")) for row in rows]
             if created != sorted(created, reverse=True):
                 raise BenchError(f"{target.label}: the list is not newest first: {created}")

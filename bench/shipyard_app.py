@@ -6,6 +6,7 @@ import hashlib
 import json
 import os
 import re
+import shutil
 import sys
 import time
 import tomllib
@@ -40,7 +41,10 @@ def ensure_venv(project: Path) -> Path:
         return python
     if not python.exists():
         run([sys.executable, "-m", "venv", str(VENV)], timeout=300)
-    run([str(python), "-m", "pip", "install", "--quiet", "--disable-pip-version-check", *deps], timeout=900)
+    run(
+        [str(python), "-m", "pip", "install", "--quiet", "--disable-pip-version-check", *deps],
+        timeout=900,
+    )
     marker.write_text(stamp)
     return python
 
@@ -61,15 +65,22 @@ class ShipyardBackend(Target):
     created_column = "created_at"
     database = "shipyard"
 
-    def __init__(self, cluster: Cluster, workdir: Path) -> None:
+    def __init__(self, cluster: Cluster, workdir: Path, project: Path | None = None) -> None:
+        """`project`: an already rendered (perhaps hand-edited) project to measure instead."""
         self.cluster = cluster
-        self.workdir = workdir / "shipyard"
+        self.source = project
+        if project is not None:
+            self.name = f"shipyard-{project.name}"
+            self.database = self.name.replace("-", "_")
+        self.workdir = workdir / self.name
         self.project = self.workdir / "app"
         self.port = free_port()
         self.base_url = f"http://127.0.0.1:{self.port}"
         self.proc = None
         self.python = VENV / "bin" / "python"
-        self.label = "Shipyard fastapi blueprint"
+        self.label = (
+            f"Shipyard fastapi blueprint ({project})" if project else "Shipyard fastapi blueprint"
+        )
         self._env: dict[str, str] = {}
 
     def versions(self) -> dict[str, str]:
@@ -85,7 +96,11 @@ class ShipyardBackend(Target):
 
     def prepare(self) -> None:
         self.workdir.mkdir(parents=True, exist_ok=True)
-        render(self.project)
+        if self.source is None:
+            render(self.project)
+        else:
+            ignore = shutil.ignore_patterns(".git", ".venv", "__pycache__", "*.db", ".env")
+            shutil.copytree(self.source, self.project, ignore=ignore)
         self.python = ensure_venv(self.project)
         self.cluster.create_database(self.database)
         self._env = {
@@ -94,7 +109,10 @@ class ShipyardBackend(Target):
             "PYTHONPATH": str(self.project),
             "PYTHONDONTWRITEBYTECODE": "1",
             "PYTHONUNBUFFERED": "1",
-            "ENVIRONMENT": "production",
+            # Staging, not production: production refuses sign-ups without a mail server
+            # (SMTP_HOST). The two differ only in keeping a copy of each email and in serving
+            # /docs and /dev/outbox, none of which the measured requests touch.
+            "ENVIRONMENT": "staging",
             "SECRET_KEY": os.urandom(32).hex(),
             "DATABASE_URL": self.cluster.url(self.database),
             "CORS_ORIGINS": "http://localhost:5173",
@@ -102,10 +120,17 @@ class ShipyardBackend(Target):
             "ACCESS_TOKEN_MINUTES": "120",
             "PORT": str(self.port),
         }
-        run([str(self.python), "-m", "alembic", "upgrade", "head"], env=self._env, cwd=self.project, timeout=120)
+        run(
+            [str(self.python), "-m", "alembic", "upgrade", "head"],
+            env=self._env,
+            cwd=self.project,
+            timeout=120,
+        )
 
     def start(self, processes: int) -> None:
-        command = [part.replace("0.0.0.0", "127.0.0.1") for part in dockerfile_command(self.project)]
+        command = [
+            part.replace("0.0.0.0", "127.0.0.1") for part in dockerfile_command(self.project)
+        ]
         env = {**self._env, "WEB_CONCURRENCY": str(processes)}
         log = self.workdir / "server.log"
         self.proc = spawn(command, log=log, env=env, cwd=self.project)
@@ -117,7 +142,9 @@ class ShipyardBackend(Target):
     def _wait_workers(self, log: Path, processes: int) -> None:
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
-            started = len(re.findall(r"Application startup complete", log.read_text(errors="replace")))
+            started = len(
+                re.findall(r"Application startup complete", log.read_text(errors="replace"))
+            )
             if started >= processes:
                 return
             time.sleep(0.2)
@@ -129,42 +156,59 @@ class ShipyardBackend(Target):
 
     # -- HTTP --------------------------------------------------------------------------
     @staticmethod
-    def _headers(token: str = "") -> dict[str, str]:
+    def _headers(account: Account | None = None, signed_in: bool = True) -> dict[str, str]:
         headers = {"Content-Type": "application/json"}
-        if token:
-            headers["Authorization"] = f"Bearer {token}"
+        if account is not None:
+            headers["X-Forwarded-For"] = account.ip
+            if signed_in and account.token:
+                headers["Authorization"] = f"Bearer {account.token}"
         return headers
 
     @staticmethod
     def _body(n: int) -> dict[str, object]:
         day = 1 + n % 28
-        return {"title": f"Booking {n}", "starts_at": f"2027-03-{day:02d}T10:00:00Z", "seats": 1 + n % 4}
+        return {
+            "title": f"Booking {n}",
+            "starts_at": f"2027-03-{day:02d}T10:00:00Z",
+            "seats": 1 + n % 4,
+        }
 
     async def signup(self, client: httpx.AsyncClient, account: Account) -> None:
         credentials = {"email": account.email, "password": account.password}
-        response = await client.post("/auth/signup", json=credentials)
+        response = await client.post(
+            "/auth/signup", json=credentials, headers=self._headers(account)
+        )
         if response.status_code != 201:
             raise BenchError(f"signup failed: {response.status_code} {response.text}")
         account.user_id = str(response.json()["id"])
-        response = await client.post("/auth/login", json=credentials)
+        response = await client.post(
+            "/auth/login", json=credentials, headers=self._headers(account)
+        )
         if response.status_code != 200:
             raise BenchError(f"login failed: {response.status_code} {response.text}")
         account.token = response.json()["access_token"]
 
     async def create(self, client: httpx.AsyncClient, account: Account, n: int) -> str:
-        response = await client.post("/api/bookings", json=self._body(n), headers=self._headers(account.token))
+        response = await client.post(
+            "/api/bookings", json=self._body(n), headers=self._headers(account)
+        )
         if response.status_code != 201:
             raise BenchError(f"create failed: {response.status_code} {response.text}")
         return str(response.json()["id"])
 
-    async def get(self, client: httpx.AsyncClient, account: Account, record_id: str) -> httpx.Response:
-        return await client.get(f"/api/bookings/{record_id}", headers=self._headers(account.token))
+    async def get(
+        self, client: httpx.AsyncClient, account: Account, record_id: str
+    ) -> httpx.Response:
+        return await client.get(f"/api/bookings/{record_id}", headers=self._headers(account))
 
     async def list_own(self, client: httpx.AsyncClient, account: Account) -> tuple[int, list[Row]]:
-        response = await client.get("/api/bookings?limit=20", headers=self._headers(account.token))
+        response = await client.get("/api/bookings?limit=20", headers=self._headers(account))
         if response.status_code != 200:
             return response.status_code, []
-        rows = [Row(str(item["id"]), str(item["owner_id"]), item["created_at"]) for item in response.json()["items"]]
+        rows = [
+            Row(str(item["id"]), str(item["owner_id"]), item["created_at"])
+            for item in response.json()["items"]
+        ]
         return 200, rows
 
     async def list_anonymous(self, client: httpx.AsyncClient) -> int:
@@ -173,12 +217,14 @@ class ShipyardBackend(Target):
     def raw(self, kind: str, account: Account, record_id: str = "", n: int = 0) -> Raw:
         if kind == "create":
             body = json.dumps(self._body(n), separators=(",", ":"))
-            return Raw("POST", "/api/bookings", self._headers(account.token), body)
+            return Raw("POST", "/api/bookings", self._headers(account), body)
         if kind == "get":
-            return Raw("GET", f"/api/bookings/{record_id}", self._headers(account.token))
+            return Raw("GET", f"/api/bookings/{record_id}", self._headers(account))
         if kind == "list":
-            return Raw("GET", "/api/bookings?limit=20", self._headers(account.token))
+            return Raw("GET", "/api/bookings?limit=20", self._headers(account))
         if kind == "login":
-            body = json.dumps({"email": account.email, "password": account.password}, separators=(",", ":"))
-            return Raw("POST", "/auth/login", self._headers(), body)
+            body = json.dumps(
+                {"email": account.email, "password": account.password}, separators=(",", ":")
+            )
+            return Raw("POST", "/auth/login", self._headers(account, signed_in=False), body)
         raise ValueError(kind)

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import subprocess
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 
 import httpx
+
+from bench.postgres import Cluster
+from bench.procs import group_pids
 
 
 @dataclass
@@ -15,6 +19,9 @@ class Account:
     token: str = ""
     user_id: str = ""
     record_ids: list[str] = field(default_factory=list)
+    # Each person calls from their own address: the rendered backend rate-limits sign-ups and
+    # logins per IP (behind a proxy, from X-Forwarded-For), as it should in production.
+    ip: str = "127.0.0.1"
 
 
 @dataclass(frozen=True)
@@ -42,6 +49,7 @@ class Target(ABC):
     table: str  # SQL table holding the records
     created_column: str  # its creation timestamp column
     database: str
+    cluster: Cluster
 
     base_url: str = ""
 
@@ -55,8 +63,14 @@ class Target(ABC):
     @abstractmethod
     def stop(self) -> None: ...
 
+    proc: subprocess.Popen[bytes] | None = None
+
     def versions(self) -> dict[str, str]:
         return {}
+
+    def pids(self) -> list[int]:
+        """The server's processes (it runs in its own process group)."""
+        return group_pids(self.proc.pid) if self.proc is not None else []
 
     # -- the HTTP API ------------------------------------------------------------------
     @abstractmethod
@@ -68,7 +82,9 @@ class Target(ABC):
         """Create the account's `n`th record and return its id."""
 
     @abstractmethod
-    async def get(self, client: httpx.AsyncClient, account: Account, record_id: str) -> httpx.Response: ...
+    async def get(
+        self, client: httpx.AsyncClient, account: Account, record_id: str
+    ) -> httpx.Response: ...
 
     @abstractmethod
     async def list_own(self, client: httpx.AsyncClient, account: Account) -> tuple[int, list[Row]]:

@@ -82,29 +82,83 @@ DRIVER = textwrap.dedent(
 )
 
 STUDIO_PLAN = [
-    {"method": "POST", "path": "/api/studios", "as": "admin", "body": {"name": "Loft"}, "status": 201, "save": "studio"},
-    {"method": "POST", "path": "/api/classes", "as": "admin", "status": 201, "save": "cls",
-     "body": {"studio": "$studio", "starts_at": "2027-03-01T10:00:00Z", "capacity": 8}},
+    {
+        "method": "POST",
+        "path": "/api/studios",
+        "as": "admin",
+        "body": {"name": "Loft"},
+        "status": 201,
+        "save": "studio",
+    },
+    {
+        "method": "POST",
+        "path": "/api/classes",
+        "as": "admin",
+        "status": 201,
+        "save": "cls",
+        "body": {"studio": "$studio", "starts_at": "2027-03-01T10:00:00Z", "capacity": 8},
+    },
     # A booking checks who owns its class (its create rule reads it), then inserts.
-    {"method": "POST", "path": "/api/bookings", "as": "user", "body": {"class": "$cls"}, "status": 201,
-     "save": "booking", "count": "create"},
-    {"method": "GET", "path": "/api/bookings/{booking}", "as": "user", "status": 200, "count": "get"},
-    {"method": "GET", "path": "/api/bookings?limit=20", "as": "user", "status": 200, "count": "list"},
+    {
+        "method": "POST",
+        "path": "/api/bookings",
+        "as": "user",
+        "body": {"class": "$cls"},
+        "status": 201,
+        "save": "booking",
+        "count": "create",
+    },
+    {
+        "method": "GET",
+        "path": "/api/bookings/{booking}",
+        "as": "user",
+        "status": 200,
+        "count": "get",
+    },
+    {
+        "method": "GET",
+        "path": "/api/bookings?limit=20",
+        "as": "user",
+        "status": 200,
+        "count": "list",
+    },
     {"method": "GET", "path": "/api/studios/{studio}", "status": 200, "count": "public get"},
     {"method": "GET", "path": "/api/studios?limit=20", "status": 200, "count": "public list"},
 ]
 
 BENCH_PLAN = [
-    {"method": "POST", "path": "/api/bookings", "as": "user", "status": 201, "save": "booking", "count": "create",
-     "body": {"title": "Yoga", "starts_at": "2027-03-01T10:00:00Z", "seats": 2}},
-    {"method": "GET", "path": "/api/bookings/{booking}", "as": "user", "status": 200, "count": "get"},
-    {"method": "GET", "path": "/api/bookings?limit=20", "as": "user", "status": 200, "count": "list"},
+    {
+        "method": "POST",
+        "path": "/api/bookings",
+        "as": "user",
+        "status": 201,
+        "save": "booking",
+        "count": "create",
+        "body": {"title": "Yoga", "starts_at": "2027-03-01T10:00:00Z", "seats": 2},
+    },
+    {
+        "method": "GET",
+        "path": "/api/bookings/{booking}",
+        "as": "user",
+        "status": 200,
+        "count": "get",
+    },
+    {
+        "method": "GET",
+        "path": "/api/bookings?limit=20",
+        "as": "user",
+        "status": 200,
+        "count": "list",
+    },
 ]
 
 # At most this many statements per request, the signed-in user's token check included.
 CASES = {
-    "studio": (REPO_ROOT / "examples" / "studio-booking.yaml", STUDIO_PLAN,
-               {"create": 3, "get": 2, "list": 2, "public get": 1, "public list": 1}),
+    "studio": (
+        REPO_ROOT / "examples" / "studio-booking.yaml",
+        STUDIO_PLAN,
+        {"create": 3, "get": 2, "list": 2, "public get": 1, "public list": 1},
+    ),
     "bench": (REPO_ROOT / "bench" / "booking.yaml", BENCH_PLAN, {"create": 2, "get": 2, "list": 2}),
 }
 
@@ -123,7 +177,12 @@ def test_statements_per_request(case: str, tmp_path: Path) -> None:
     }
     done = subprocess.run(
         [sys.executable, "-c", DRIVER, json.dumps(plan)],
-        cwd=project, env=env, capture_output=True, text=True, timeout=180, check=False,
+        cwd=project,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=180,
+        check=False,
     )
     assert done.returncode == 0, done.stderr[-4000:]
     result = json.loads(done.stdout.strip().splitlines()[-1])
