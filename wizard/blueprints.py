@@ -241,7 +241,7 @@ def _policy_imports(obj: dict[str, Any], by_name: dict[str, dict[str, Any]]) -> 
     rules = [obj["rules"][action] for action in ("read", "update", "delete")]
     obj["policy_uses_model"] = any(
         rule["sql"] for rule in rules if not rule["public"] and not rule["signed_in"]
-    )
+    ) or any(ref["target"] == obj["name"] for ref in obj["refs"])
     obj["policy_models"] = [{"module": m, "class_name": c} for m, c in sorted(models.items())]
     obj["policy_modules"] = [{"module": m, "alias": a} for m, a in sorted(modules.items())]
     names = {"ColumnElement", "true"}
