@@ -3,7 +3,7 @@
 from fastapi import APIRouter, HTTPException, Request, Response
 
 from app.api.deps import CurrentUser, SessionDep
-from app.auth import sessions
+from app.auth import limits, sessions
 from app.models.users import User
 from app.schemas.auth import RefreshForm, TokenPair, UserOut
 
@@ -11,8 +11,9 @@ router = APIRouter(prefix="/auth", tags=["auth"])
 
 
 @router.post("/refresh", response_model=TokenPair)
-async def refresh(form: RefreshForm, db: SessionDep) -> TokenPair:
+async def refresh(form: RefreshForm, request: Request, db: SessionDep) -> TokenPair:
     """A new access token and a new refresh token; the one sent is used up."""
+    await limits.hit(limits.REFRESH_PER_IP, limits.client_ip(request))
     pair = await sessions.rotate(db, form.refresh_token)
     if pair is None:
         raise HTTPException(
