@@ -37,6 +37,65 @@ def staging_admin(project: Path, target: str) -> tuple[str, str]:
     return email, password
 
 
+# Reads the newest outbox messages with the app's own models, inside its staging.
+_OUTBOX_SCRIPT = """
+import asyncio, json
+from sqlalchemy import select
+from app.core.db import SessionLocal, engine
+from app.models.outbox import OutboxMessage
+
+async def main():
+    async with SessionLocal() as db:
+        rows = (await db.scalars(
+            select(OutboxMessage).order_by(OutboxMessage.id.desc()).limit(100))).all()
+        out = [{"to": r.recipient, "body": r.body} for r in rows]
+    await engine.dispose()
+    print("SHIPYARD-OUTBOX " + json.dumps(out))
+
+asyncio.run(main())
+"""
+
+
+def staging_outbox(project: Path, target: str) -> list[dict[str, str]]:
+    """The staging app's outbox, newest first, read inside staging without signing in.
+
+    This is how the check signs in on an app with no password login (magic link or phone
+    only), where even an admin needs the outbox to get in.
+    """
+    argv = ["python", "-c", _OUTBOX_SCRIPT]
+    output = _run_local(project, argv) if target == "local" else _run_docker(project, argv)
+    for line in output.splitlines():
+        if line.startswith("SHIPYARD-OUTBOX "):
+            data = json.loads(line.split(" ", 1)[1])
+            return [m for m in data if isinstance(m, dict)]
+    raise Skip("the staging outbox could not be read")
+
+
+_PROMOTE_SCRIPT = """
+import asyncio
+from app.core.db import SessionLocal, engine
+from app.models.users import User
+
+async def main():
+    async with SessionLocal() as db:
+        user = await db.get(User, {user_id})
+        user.roles = sorted({{*user.roles, "admin"}})
+        await db.commit()
+    await engine.dispose()
+    print("SHIPYARD-PROMOTED")
+
+asyncio.run(main())
+"""
+
+
+def promote(project: Path, target: str, user_id: int) -> None:
+    """Make an account an admin inside staging (for apps where admins cannot sign in by email)."""
+    argv = ["python", "-c", _PROMOTE_SCRIPT.format(user_id=int(user_id))]
+    output = _run_local(project, argv) if target == "local" else _run_docker(project, argv)
+    if "SHIPYARD-PROMOTED" not in output:
+        raise Skip("the test admin could not be made inside staging")
+
+
 def forget(project: Path) -> None:
     """Drop remembered credentials that no longer work (the database was reset)."""
     (project / ".shipyard" / STATE_FILE).unlink(missing_ok=True)
@@ -59,7 +118,7 @@ def _write(project: Path, email: str, password: str) -> None:
         json.dump({"email": email, "password": password}, handle)
 
 
-def _run_local(project: Path, argv: list[str]) -> None:
+def _run_local(project: Path, argv: list[str]) -> str:
     from wizard.staging.local import venv_python
 
     python = venv_python(project)
@@ -80,13 +139,14 @@ def _run_local(project: Path, argv: list[str]) -> None:
             stdin=subprocess.DEVNULL,
         )
     except (OSError, subprocess.TimeoutExpired) as exc:
-        raise Skip(f"`python -m app create-admin` could not run: {exc}") from None
+        raise Skip(f"`{' '.join(argv[:4])}` could not run: {exc}") from None
     if result.returncode != 0:
         tail = (result.stderr or result.stdout).strip().splitlines()[-1:] or ["(no output)"]
-        raise Skip(f"`python -m app create-admin` failed: {tail[0]}")
+        raise Skip(f"`{' '.join(argv[:4])}` failed: {tail[0]}")
+    return result.stdout
 
 
-def _run_docker(project: Path, argv: list[str]) -> None:
+def _run_docker(project: Path, argv: list[str]) -> str:
     try:
         from wizard.staging import engine, services
         from wizard.staging.plan import load_plan
@@ -101,6 +161,8 @@ def _run_docker(project: Path, argv: list[str]) -> None:
         raise
     except Exception as exc:  # the Docker SDK and staging raise their own kinds
         raise Skip(f"no admin could be made in the staging container: {exc}") from None
+    text = (output or b"").decode(errors="replace")
     if code != 0:
-        tail = (output or b"").decode(errors="replace").strip().splitlines()[-1:] or ["(no output)"]
-        raise Skip(f"`python -m app create-admin` failed in the container: {tail[0]}")
+        tail = text.strip().splitlines()[-1:] or ["(no output)"]
+        raise Skip(f"`{' '.join(argv[:4])}` failed in the container: {tail[0]}")
+    return text

@@ -102,8 +102,13 @@ class Session:
         self.created: list[tuple[str, int]] = []  # (API path of the object, id), oldest first
         self.notes: list[str] = []
         self.admin_problem = ""
+        self._phones = secrets.randbelow(1000)  # consecutive numbers: no two personas share one
 
     # --- personas -------------------------------------------------------------------------
+
+    def new_phone(self) -> str:
+        self._phones += 1
+        return drama_phone(self._phones)
 
     def persona(self, name: str) -> Persona:
         """The signed-in persona, or Skip with the reason it could not be made."""
@@ -152,6 +157,9 @@ class Session:
         return None
 
     def _sign_in_admin(self) -> None:
+        if self.ctx.admin is None and self.spec.login.methods == ["phone_otp"]:
+            self._phone_admin()
+            return
         for attempt in range(2):
             credentials = self.ctx.admin or self._staging_admin()
             if credentials is None:
@@ -159,7 +167,7 @@ class Session:
                 return
             admin = Persona("admin", email=credentials[0], password=credentials[1])
             try:
-                self._password_login(admin)
+                self._admin_login(admin)
             except Skip as exc:
                 if self.ctx.admin is None and self.ctx.project is not None and attempt == 0:
                     from wizard.checklist import admin as staging_admin
@@ -177,6 +185,44 @@ class Session:
                 return
             self.personas["admin"] = admin
             return
+
+    def _phone_admin(self) -> None:
+        """Phone-only apps: a phone account made admin inside the project's own staging."""
+        target = self.ctx.cache.get("staging_target")
+        if self.ctx.project is None or self.api.url_given or not target:
+            self.admin_problem = (
+                "an app with phone login only needs its staging to make a test admin"
+            )
+            self.unavailable["admin"] = self.admin_problem
+            return
+        from wizard.checklist import admin as staging_admin
+
+        admin = Persona("admin", phone=self.new_phone())
+        try:
+            self._phone_login(admin)
+            staging_admin.promote(self.ctx.project, str(target), admin.user_id or 0)
+            self._refresh_roles(admin)
+        except Skip as exc:
+            self.admin_problem = f"no test admin could be made: {exc.reason}"
+            self.unavailable["admin"] = self.admin_problem
+            return
+        self.ctx.admin_source = f"a phone account made admin in the {target} staging"
+        self.personas["admin"] = admin
+
+    def _refresh_roles(self, persona: Persona) -> None:
+        me = self.api.call("GET", "/auth/me", persona)
+        info = json_of(me) if me.status_code == 200 else None
+        if isinstance(info, dict):
+            persona.roles = sorted(str(r) for r in info.get("roles") or [])
+
+    def _admin_login(self, admin: Persona) -> None:
+        methods = self.spec.login.methods
+        if "email_password" in methods:
+            self._password_login(admin)
+        elif "magic_link" in methods:
+            self._magic_link_login(admin)
+        else:
+            raise Skip("an app with phone login only has no way for an admin account to sign in")
 
     def _staging_admin(self) -> tuple[str, str] | None:
         """An admin made on the project's staging, when the check probes that staging."""
@@ -203,7 +249,7 @@ class Session:
             email=(stored or {}).get("email")
             or f"shipyard-check-{self.run_id}-{slug}@{EMAIL_DOMAIN}",
             password=(stored or {}).get("password") or secrets.token_urlsafe(18),
-            phone=(stored or {}).get("phone") or _phone(self.run_id, name),
+            phone=(stored or {}).get("phone") or self.new_phone(),
         )
         methods = self.spec.login.methods
         if "email_password" in methods:
@@ -257,7 +303,7 @@ class Session:
         token = self.read_outbox(persona.email, _TOKEN)
         if token is None:
             raise Skip(
-                f"signing in by magic link needs the outbox, which needs an admin: {self.admin_problem}"
+                f"signing in by magic link needs the outbox, and it could not be read: {self.admin_problem}"
             )
         response = self.api.call("POST", "/auth/magic-link/verify", body={"token": token})
         if response.status_code != 200:
@@ -271,7 +317,7 @@ class Session:
         code = self.read_outbox(persona.phone, _CODE)
         if code is None:
             raise Skip(
-                f"signing in by phone needs the outbox, which needs an admin: {self.admin_problem}"
+                f"signing in by phone needs the outbox, and it could not be read: {self.admin_problem}"
             )
         response = self.api.call(
             "POST", "/auth/phone/verify", body={"phone": persona.phone, "code": code}
@@ -285,10 +331,11 @@ class Session:
     def read_outbox(self, recipient: str, pattern: re.Pattern[str]) -> str | None:
         """The token or code in the newest outbox message to `recipient` (admins only)."""
         admin = self.personas.get("admin")
-        if admin is None:
-            return None
-        response = self.api.call("GET", "/dev/outbox", admin)
-        messages = json_of(response) if response.status_code == 200 else None
+        if admin is not None:
+            response = self.api.call("GET", "/dev/outbox", admin)
+            messages = json_of(response) if response.status_code == 200 else None
+        else:
+            messages = self._staging_outbox()
         for message in messages if isinstance(messages, list) else []:
             if (
                 isinstance(message, dict)
@@ -298,6 +345,18 @@ class Session:
                 if match:
                     return match.group(1)
         return None
+
+    def _staging_outbox(self) -> list[dict[str, str]] | None:
+        """Without an admin, the outbox of the project's own staging, read inside it."""
+        target = self.ctx.cache.get("staging_target")
+        if self.ctx.project is None or self.api.url_given or not target:
+            return None
+        from wizard.checklist import admin as staging_admin
+
+        try:
+            return staging_admin.staging_outbox(self.ctx.project, str(target))
+        except Skip:
+            return None
 
     def _take_tokens(self, persona: Persona, response: httpx.Response) -> None:
         data = json_of(response) or {}
@@ -392,11 +451,9 @@ class Session:
         self.api.close()
 
 
-def _phone(run_id: str, name: str) -> str:
+def drama_phone(number: int) -> str:
     """A number in the UK's range reserved for drama (+44 7700 900000-900999): never a real phone."""
-    digits = int(secrets.token_hex(2), 16) % 1000
-    del run_id, name
-    return f"+447700900{digits:03d}"
+    return f"+447700900{number % 1000:03d}"
 
 
 def _detail(response: httpx.Response) -> str:

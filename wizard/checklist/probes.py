@@ -176,7 +176,7 @@ def _phone_code_dies(live: Any) -> list[Finding]:
     """After 5 wrong tries a phone code is dead, even the right one."""
     from wizard.checklist.live import _CODE
 
-    phone = f"+447700900{secrets.randbelow(1000):03d}"
+    phone = live.new_phone()
     live.api.call("POST", "/auth/phone/request", body={"phone": phone})
     code = live.read_outbox(phone, _CODE)
     if code is None:
@@ -274,7 +274,7 @@ def brute_force(ctx: CheckContext) -> Outcome:
         else:
             notes.append(f"login limited at attempt {limited_at}")
     if "phone_otp" in spec.login.methods:
-        phone = f"+447700900{secrets.randbelow(1000):03d}"
+        phone = live.new_phone()
         codes = [
             live.api.call("POST", "/auth/phone/request", body={"phone": phone}).status_code
             for _ in range(MAX_CODE_SENDS + 1)
