@@ -194,6 +194,7 @@ def test_second_up_changes_no_containers_networks_or_volumes(client, project):
     staging.up(project, events.append)
     assert _ids(client, app) == before
     assert any("Reusing the API" in e.message for e in events)
+    assert any("schema is up to date" in e.message for e in events)  # no migration container
 
 
 @docker_test

@@ -8,6 +8,7 @@ import os
 import shlex
 import tarfile
 import tempfile
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -66,11 +67,18 @@ def backup(client: DockerClient, plan: Plan, emit: EventSink, *, suffix: str = "
     return dest
 
 
-def restore(client: DockerClient, plan: Plan, dump: Path, emit: EventSink) -> Path:
+def restore(
+    client: DockerClient,
+    plan: Plan,
+    dump: Path,
+    emit: EventSink,
+    migrate: Callable[[str], None] | None = None,
+) -> Path:
     """Replace the staging database's contents with `dump`, in one transaction.
 
     Saves the current contents first (returned), stops the API meanwhile so that nothing
-    writes half-way, and starts it again afterwards.
+    writes half-way, brings an older dump's schema up to date with `migrate(api_image_id)`,
+    and starts the API again afterwards.
     """
     dump = Path(dump).resolve()
     if not dump.is_file():
@@ -105,6 +113,8 @@ def restore(client: DockerClient, plan: Plan, dump: Path, emit: EventSink) -> Pa
         code, errors = _exec(client, db, ["sh", "-c", script], plan, sink)
         with engine.translate("remove the copied dump"):
             db.exec_run(["rm", "-f", RESTORE_PATH], user="root")
+        if code == 0 and migrate is not None and api is not None:
+            migrate(str(api.image.id))
         if code != 0:
             raise ShipyardError(
                 f"The restore failed and was rolled back; the data is as it was. PostgreSQL said:\n"

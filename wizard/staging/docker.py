@@ -93,9 +93,14 @@ def up(
         emit(Event("network", f"Preparing the network {plan.network} and the volume {plan.volume}"))
         services.ensure_network(client, plan, created)
         services.ensure_volume(client, plan, created)
-        _start_database(client, plan, ports["db"], created, emit)
-        _migrate(client, plan, image_id, emit)
-        api, changed = _start_api(client, plan, image_id, ports["api"], public, created, emit)
+        db_fresh = _start_database(client, plan, ports["db"], created, emit)
+        config, workers = _api_config(client, plan, image_id, ports["api"], public, emit)
+        if db_fresh or not services.is_current(client, plan, "api", config):
+            _migrate(client, plan, image_id, emit)
+        else:
+            # Same image and database as last time, so the same migrations already ran.
+            emit(Event("migrate", "The database schema is up to date (nothing changed)"))
+        api, changed = _start_api(client, plan, config, workers, public, created, emit)
     except BaseException as exc:
         services.undo(client, plan, created)
         if isinstance(exc, KeyboardInterrupt):
@@ -275,7 +280,8 @@ def _write_ports(plan: Plan, ports: dict[str, int]) -> None:
 
 def _start_database(
     client: DockerClient, plan: Plan, port: int, created: Created, emit: EventSink
-) -> Container:
+) -> bool:
+    """Start (or reuse) PostgreSQL and wait until it answers; True when freshly created."""
     mountpoint = services.volume_mountpoint(client, plan.postgres_image)
     with engine.translate(f"inspect the database image {plan.postgres_image}"):
         image_id = client.images.get(plan.postgres_image).id
@@ -310,7 +316,7 @@ def _start_database(
             ) from None
         raise
     _check_credentials(db, plan)
-    return db
+    return fresh
 
 
 def _check_credentials(db: Container, plan: Plan) -> None:
@@ -375,15 +381,10 @@ def _migrate(client: DockerClient, plan: Plan, image_id: str, emit: EventSink) -
         services.remove_container(container)
 
 
-def _start_api(
-    client: DockerClient,
-    plan: Plan,
-    image_id: str,
-    port: int,
-    public: bool,
-    created: Created,
-    emit: EventSink,
-) -> tuple[Container, bool]:
+def _api_config(
+    client: DockerClient, plan: Plan, image_id: str, port: int, public: bool, emit: EventSink
+) -> tuple[dict[str, Any], int]:
+    """The API container's settings, and how many workers (one per engine core) it runs."""
     with engine.translate("ask the Docker engine how many cores it has"):
         workers = max(1, int(client.info().get("NCPU") or 1))
     config: dict[str, Any] = {
@@ -402,6 +403,19 @@ def _start_api(
     if user.split(":")[0] in ("", "0", "root"):
         emit(Event("warning", "The Dockerfile does not pick a user; the API runs as uid 10001."))
         config["user"] = "10001:10001"
+    return config, workers
+
+
+def _start_api(
+    client: DockerClient,
+    plan: Plan,
+    config: dict[str, Any],
+    workers: int,
+    public: bool,
+    created: Created,
+    emit: EventSink,
+) -> tuple[Container, bool]:
+    port = int(config["ports"][f"{API_PORT}/tcp"][1])
     for attempt in range(3):
         try:
             api, fresh = services.ensure_container(client, plan, "api", config, created)
@@ -483,4 +497,8 @@ def restore(project: Path, dump: Path, on_event: EventSink | None = None) -> Pat
     Asking the founder first is the caller's job (the CLI asks, or takes --yes).
     """
     plan = load_plan(project)
-    return backups.restore(engine.connect(), plan, Path(dump), on_event or ignore)
+    client = engine.connect()
+    emit = on_event or ignore
+    return backups.restore(
+        client, plan, Path(dump), emit, migrate=lambda image: _migrate(client, plan, image, emit)
+    )

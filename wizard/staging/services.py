@@ -210,6 +210,12 @@ def volume_mountpoint(client: DockerClient, image: str) -> str:
 # --- containers -------------------------------------------------------------------------------
 
 
+def is_current(client: DockerClient, plan: Plan, service: str, config: dict[str, Any]) -> bool:
+    """True when the service's container exists with exactly `config`."""
+    existing = find_container(client, plan, service)
+    return existing is not None and (existing.labels or {}).get(LABEL_CONFIG) == fingerprint(config)
+
+
 def ensure_container(
     client: DockerClient, plan: Plan, service: str, config: dict[str, Any], created: Created
 ) -> tuple[Container, bool]:
