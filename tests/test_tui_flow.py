@@ -119,14 +119,26 @@ async def test_starting_over_discards_the_draft(tmp_path: Path, studio_spec_file
         assert app.spec.objects == {}
 
 
-async def test_a_folder_that_is_not_empty_is_refused_at_the_review(
-    tmp_path: Path, studio_spec_file: Path
-) -> None:
+async def test_a_folder_that_is_not_empty_is_refused_before_any_question(tmp_path: Path) -> None:
     dest = tmp_path / "busy"
     dest.mkdir()
     (dest / "notes.txt").write_text("mine", encoding="utf-8")
+    app = ShipyardApp(dest)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+    assert app.refused is not None and "not empty" in app.refused.message
+    assert sorted(path.name for path in dest.iterdir()) == ["notes.txt"]
+
+
+async def test_a_folder_filled_meanwhile_is_refused_at_the_review(
+    tmp_path: Path, studio_spec_file: Path
+) -> None:
+    dest = tmp_path / "busy"
     app = ShipyardApp(dest, spec=load_spec(studio_spec_file), save_drafts=False)
     async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        dest.mkdir()
+        (dest / "notes.txt").write_text("mine", encoding="utf-8")
         app.show_step(len(app.steps))
         await pilot.pause()
         assert isinstance(app.screen, ReviewScreen)

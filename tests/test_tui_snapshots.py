@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 from textual.pilot import Pilot
+from textual.widgets import Input
 
 from wizard.spec import load_spec
 from wizard.tui.app import ShipyardApp
@@ -29,15 +30,27 @@ def _step(screen: str, *keys: str) -> Setup:
         index = next(i for i, step in enumerate(app.steps) if step.screen == screen)
         app.show_step(index)
         await pilot.pause()
-        if keys:
-            await pilot.press(*keys)
-        await pilot.pause()
+        for key in keys:  # one at a time, letting each page settle, so snapshots are stable
+            await pilot.press(key)
+            await pilot.pause()
+        await _settle(pilot)
 
     return setup
 
 
-async def _welcome(pilot: Pilot[object]) -> None:
+async def _settle(pilot: Pilot[object]) -> None:
+    """Let styles, layout and workers finish, so the snapshot does not catch a frame mid-way."""
+    await pilot.app.workers.wait_for_complete()
+    for screen in pilot.app.screen_stack:  # a blinking cursor would be caught on or off at random
+        for box in screen.query(Input):
+            box.cursor_blink = False
+    await pilot.wait_for_scheduled_animations()
+    await pilot.pause(0.1)
     await pilot.pause()
+
+
+async def _welcome(pilot: Pilot[object]) -> None:
+    await _settle(pilot)
 
 
 async def _review(pilot: Pilot[object]) -> None:
@@ -45,21 +58,20 @@ async def _review(pilot: Pilot[object]) -> None:
     assert isinstance(app, ShipyardApp)
     app.show_step(len(app.steps))
     await pilot.pause()
-    await app.workers.wait_for_complete()
-    await pilot.pause()
+    await _settle(pilot)
 
 
 async def _done(pilot: Pilot[object]) -> None:
     app = pilot.app
     assert isinstance(app, ShipyardApp)
     app._show(DoneScreen(app.spec, DEST))
-    await pilot.pause()
+    await _settle(pilot)
 
 
 async def _quit(pilot: Pilot[object]) -> None:
     await _step("objects")(pilot)
     await pilot.press("ctrl+q")
-    await pilot.pause()
+    await _settle(pilot)
     assert isinstance(pilot.app.screen, Choice)
 
 

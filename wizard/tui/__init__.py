@@ -17,13 +17,12 @@ def run_wizard(dest: Path | None) -> Path:
 
     Raises Cancelled, saying what is on disk, when the founder quits first.
     """
-    from wizard.pipeline import check_destination
     from wizard.tui.app import ShipyardApp
 
-    if dest is not None:
-        check_destination(dest)  # say so now, not after ten minutes of answers
     app = ShipyardApp(dest)
     app.run()
+    if app.refused is not None:  # the folder is in use: said before any question
+        raise app.refused
     if app.created is not None:
         return app.created
     _raise_if_crashed(app)

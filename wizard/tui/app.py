@@ -5,22 +5,24 @@ from __future__ import annotations
 import importlib
 import os
 from pathlib import Path
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from textual.app import App
 from textual.binding import Binding, BindingType
 from textual.screen import Screen
 
-from wizard import drafts
-from wizard.answers import blank_spec
 from wizard.checklist import Checklist, Step, load_checklist
-from wizard.spec import LaunchSpec
-from wizard.spec.validate import check
-from wizard.tui.base import StepScreen
+from wizard.errors import ShipyardError
 from wizard.tui.dialogs import Choice
-from wizard.tui.done import DoneScreen
-from wizard.tui.progress import ProgressScreen
 from wizard.tui.welcome import WelcomeScreen
+
+# Only what the welcome screen needs is imported up front; the spec models, drafts and
+# step screens load right after it is painted, so the first screen appears at once.
+if TYPE_CHECKING:
+    from wizard import drafts
+    from wizard.spec import LaunchSpec
+    from wizard.tui.base import StepScreen
+    from wizard.tui.progress import ProgressScreen
 
 # The checklist names a screen for each step it wants asked; these are the screens,
 # imported when first shown so that the welcome screen appears at once.
@@ -41,7 +43,7 @@ def screen_class(screen: str) -> type[StepScreen]:
     return found
 
 
-class ShipyardApp(App[LaunchSpec | None]):
+class ShipyardApp(App["LaunchSpec | None"]):
     """`new` mode creates the project at the end; `edit` mode returns the changed spec."""
 
     TITLE = "Shipyard"
@@ -57,12 +59,11 @@ class ShipyardApp(App[LaunchSpec | None]):
         styles = ["shipyard.tcss", *(["no_color.tcss"] if os.environ.get("NO_COLOR") else [])]
         super().__init__(css_path=[Path(__file__).parent / name for name in styles])
         self.dest = Path(os.path.abspath(dest)) if dest is not None else None
-        self.spec = spec.model_copy(deep=True) if spec is not None else blank_spec()
-        self.original = spec
+        self._spec = spec.model_copy(deep=True) if spec is not None else None
         self.mode = mode
         self.steps: list[Step] = (checklist or load_checklist()).wizard_steps
         self.save_drafts = save_drafts and mode == "new"
-        self.permissions_touched: set[str] = set(self.spec.objects) if spec is not None else set()
+        self.permissions_touched: set[str] = set(spec.objects) if spec is not None else set()
         self.draft_file: Path | None = None
         self.created: Path | None = None
         self.busy = False
@@ -70,6 +71,20 @@ class ShipyardApp(App[LaunchSpec | None]):
         self._step = "welcome"
         self._shown_first = False
         self.crashed: BaseException | None = None
+        self.refused: ShipyardError | None = None
+
+    @property
+    def spec(self) -> LaunchSpec:
+        """The answers so far (a blank spec with safe defaults until the founder answers)."""
+        if self._spec is None:
+            from wizard.answers import blank_spec
+
+            self._spec = blank_spec()
+        return self._spec
+
+    @spec.setter
+    def spec(self, value: LaunchSpec) -> None:
+        self._spec = value
 
     # --- where things go ------------------------------------------------------------------------
 
@@ -78,6 +93,8 @@ class ShipyardApp(App[LaunchSpec | None]):
         """The project folder: the one given, else ./<app name> once the name is valid."""
         if self.dest is not None:
             return self.dest
+        from wizard.spec.validate import check
+
         name = self.spec.app.name
         if name and not any(path[:2] == ("app", "name") for path, _ in check(self.spec)):
             return Path.cwd() / name
@@ -88,6 +105,21 @@ class ShipyardApp(App[LaunchSpec | None]):
             self.show_step(0)
             return
         self._show(WelcomeScreen(self.steps, str(self.dest) if self.dest else None))
+        self.call_after_refresh(self._after_first_paint)
+
+    def _after_first_paint(self) -> None:
+        """Refuse a folder that is in use, then offer to resume a saved draft."""
+        from wizard import drafts
+        from wizard.pipeline import check_destination
+
+        if self.dest is not None:
+            try:
+                check_destination(self.dest)
+            except ShipyardError as problem:
+                self.refused = problem
+                self.exit(None)
+                return
+        self.spec  # noqa: B018 - load the spec models now, while the founder reads
         draft = drafts.find_draft(self.dest) if self.save_drafts else None
         if draft is not None:
             self._offer_resume(draft)
@@ -105,6 +137,8 @@ class ShipyardApp(App[LaunchSpec | None]):
                 index = next((i for i, s in enumerate(self.steps) if s.id == draft.step), len(self.steps))
                 self.show_step(index)
             elif key == "n":
+                from wizard import drafts
+
                 drafts.discard_draft(draft.path)
 
         self.push_screen(Choice(
@@ -180,11 +214,16 @@ class ShipyardApp(App[LaunchSpec | None]):
             self.push_screen(Choice("That folder cannot be used", f"{problem.message}\n{problem.hint or ''}",
                                     [("enter", "Back to the review")]))
             return
+        from wizard.tui.progress import ProgressScreen
+
         self.busy = True
         self._step = "progress"
         self._show(ProgressScreen(self.spec, target))
 
     def on_progress_screen_finished(self, message: ProgressScreen.Finished) -> None:
+        from wizard import drafts
+        from wizard.tui.done import DoneScreen
+
         self.busy = False
         self.created = message.path
         drafts.discard_draft(self.draft_file)
@@ -194,6 +233,8 @@ class ShipyardApp(App[LaunchSpec | None]):
 
     def on_progress_screen_failed(self, message: ProgressScreen.Failed) -> None:
         self.busy = False
+        from wizard.tui.progress import ProgressScreen
+
         progress = self.screen
 
         def answered(key: str | None) -> None:
@@ -218,6 +259,8 @@ class ShipyardApp(App[LaunchSpec | None]):
     # --- drafts and quitting --------------------------------------------------------------------
 
     def save_draft(self, step: str) -> None:
+        from wizard import drafts
+
         if not self.save_drafts or self.created is not None:
             return
         target = self.target
@@ -264,6 +307,8 @@ class ShipyardApp(App[LaunchSpec | None]):
             return
         if isinstance(self.screen, Choice) and self.screen.title_text == "Quit Shipyard?":
             return
+        from wizard.tui.base import StepScreen
+
         if isinstance(self.screen, StepScreen):
             self.screen.save_answers()
             self.save_draft(self._step)

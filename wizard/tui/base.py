@@ -11,8 +11,6 @@ from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import Footer, Static
 
-from wizard import answers
-
 if TYPE_CHECKING:
     from wizard.checklist import Item, Step
     from wizard.spec import LaunchSpec
@@ -88,6 +86,8 @@ class StepScreen(Screen[None]):
         box.set_class(bool(problems), "-shown")
 
     def action_next(self) -> None:
+        from wizard import answers
+
         self.save_answers()
         problems = answers.problems_on(self.spec, self.step.screen or "")
         self.show_problems(problems)
