@@ -11,7 +11,7 @@ import tempfile
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import IO, TYPE_CHECKING
 
 from wizard.errors import BadInput, ShipyardError
 from wizard.events import Event, EventSink
@@ -114,7 +114,7 @@ def restore(
         with engine.translate("remove the copied dump"):
             db.exec_run(["rm", "-f", RESTORE_PATH], user="root")
         if code == 0 and migrate is not None and api is not None:
-            migrate(str(api.image.id))
+            migrate(str(api.attrs["Image"]))
         if code != 0:
             raise ShipyardError(
                 f"The restore failed and was rolled back; the data is as it was. PostgreSQL said:\n"
@@ -142,11 +142,7 @@ def _connection(plan: Plan) -> list[str]:
 
 
 def _exec(
-    client: DockerClient,
-    container: Container,
-    command: list[str],
-    plan: Plan,
-    out: io.RawIOBase | io.BufferedIOBase | object,
+    client: DockerClient, container: Container, command: list[str], plan: Plan, out: IO[bytes]
 ) -> tuple[int, bytes]:
     """Run `command` in the container, streaming its stdout into `out`; returns (exit code, stderr)."""
     errors = bytearray()
@@ -160,7 +156,7 @@ def _exec(
         )["Id"]
         for stdout, stderr in client.api.exec_start(exec_id, stream=True, demux=True):
             if stdout:
-                out.write(stdout)  # type: ignore[attr-defined]
+                out.write(stdout)
             if stderr and len(errors) < 64_000:
                 errors.extend(stderr)
         code = client.api.exec_inspect(exec_id).get("ExitCode")

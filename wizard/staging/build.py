@@ -101,7 +101,7 @@ def build_api_image(client: docker.DockerClient, plan: Plan, emit: EventSink) ->
                     output.append(line)
                     emit(BuildOutput("build-output", line))
         if not image_id:
-            image_id = client.images.get(plan.image).id
+            image_id = str(client.images.get(plan.image).id)
     emit(
         Event(
             "build", f"Built the API image {plan.image} ({image_id.removeprefix('sha256:')[:12]})"

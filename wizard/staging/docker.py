@@ -328,7 +328,8 @@ def _check_credentials(db: Container, plan: Plan) -> None:
         )
     if result.exit_code == 0:
         return
-    output = result.output.decode("utf-8", errors="replace")
+    raw = result.output if isinstance(result.output, bytes) else b""
+    output = raw.decode("utf-8", errors="replace")
     if "authentication failed" in output or "does not exist" in output:
         raise services.stale_credentials(plan)
     raise ShipyardError(
@@ -457,7 +458,7 @@ def _remove_previous_images(client: DockerClient, plan: Plan, image_id: str) -> 
     with contextlib.suppress(DockerException):
         labels = [f"{k}={v}" for k, v in plan.labels("api").items()]
         for image in client.images.list(filters={"label": labels, "dangling": True}):
-            if image.id != image_id:
+            if image.id and image.id != image_id:
                 with contextlib.suppress(DockerException):
                     client.images.remove(image.id)
 
