@@ -494,3 +494,28 @@ def test_a_taken_port_moves_to_the_next_free_one_saying_so(explicit):
             )
             == taken
         )
+
+
+def test_missing_staging_secrets_are_added_to_env_only(tmp_path):
+    from wizard.staging.plan import ensure_secrets
+
+    env = tmp_path / ".env"
+    env.write_text(
+        "SECRET_KEY=kept-as-it-is-kept-as-it-is-kept-as-it-is\nENVIRONMENT=development",
+        encoding="utf-8",
+    )
+    values = ensure_secrets(tmp_path)
+    assert values["SECRET_KEY"] == "kept-as-it-is-kept-as-it-is-kept-as-it-is"
+    assert len(values["POSTGRES_PASSWORD"]) >= 32
+    text = env.read_text(encoding="utf-8")
+    assert text.startswith("SECRET_KEY=kept-as-it-is")
+    assert f"\nPOSTGRES_PASSWORD={values['POSTGRES_PASSWORD']}\n" in text
+    assert env.stat().st_mode & 0o077 == 0
+    assert ensure_secrets(tmp_path) == values  # a second run adds nothing
+
+
+def test_database_url_quotes_what_a_url_cannot_hold(tmp_path):
+    from wizard.staging.plan import Plan
+
+    plan = Plan(tmp_path, "demo", "Demo", "py", "pg", {}, "app", "demo", "p@ss/w:rd")
+    assert plan.database_url() == "postgresql://app:p%40ss%2Fw%3Ard@db:5432/demo"

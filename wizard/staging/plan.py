@@ -154,6 +154,7 @@ def ensure_secrets(project: Path) -> dict[str, str]:
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
             handle.write(existing + note + added)
+        os.chmod(path, 0o600)  # it holds secrets now, whatever its mode was
         env.update(missing)
     return env
 
