@@ -17,6 +17,7 @@ if TYPE_CHECKING:
 
 _STEP = re.compile(r"^Step (\d+)/(\d+) : (.*)$")
 OUTPUT_LINES_SHOWN = 25
+BUILD_SILENCE_TIMEOUT = 1800  # seconds a build step may stay silent
 # The legacy builder's bookkeeping lines, which say nothing about the founder's project.
 _NOISE = re.compile(r"^( ---> |Removing intermediate container |Successfully (built|tagged) )")
 
@@ -76,6 +77,9 @@ def build_api_image(client: docker.DockerClient, plan: Plan, emit: EventSink) ->
             forcerm=True,
             pull=False,
             decode=True,
+            # A step may compile for minutes without printing; the SDK's usual timeout would
+            # mistake that for a dead engine.
+            timeout=BUILD_SILENCE_TIMEOUT,
         )
         for message in stream:
             if "error" in message:
