@@ -16,6 +16,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import random_specs
 import throwaway_postgres
 
 from wizard.blueprints import render
@@ -27,6 +28,8 @@ SPECS = [
     REPO / "tests" / "blueprint_specs" / "awkward-names.yaml",
 ]
 SUITE_TIMEOUT = 1200
+# Specs nobody wrote by hand (tests/random_specs.py); fixed seeds keep failures reproducible.
+RANDOM_SEEDS = [100, 105, 201]
 
 
 def spec_id(path: Path) -> str:
@@ -109,6 +112,19 @@ def test_rendered_suite_on_postgresql(spec_path, rendered, tmp_path_factory, pos
     project = render_once(rendered, spec_path, tmp_path_factory)
     database = re.sub(r"[^a-z0-9]", "_", spec_path.stem.lower())
     run_suite(project, postgres.create_database(database))
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("seed", RANDOM_SEEDS)
+def test_random_spec_renders_and_passes_its_suite(seed, tmp_path):
+    text, spec = random_specs.random_spec(seed)
+    project = tmp_path / spec.app.name
+    render(spec, project)
+    (tmp_path / "shipyard.yaml").write_text(text)  # kept beside the project for debugging
+    for args in (["check", "--no-cache", "."], ["format", "--no-cache", "--check", "."]):
+        result = run([sys.executable, "-m", "ruff", *args], project)
+        assert result.returncode == 0, text + result.stdout
+    run_suite(project, None)
 
 
 @pytest.mark.slow
