@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import random
 import shutil
 import signal
@@ -46,6 +47,7 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     )
     parser.add_argument("--operations", default=",".join(OPERATIONS))
     parser.add_argument("--out", type=Path, help="result JSON (default bench/results/<date>.json)")
+    parser.add_argument("--note", default="", help="a remark stored in the result JSON")
     parser.add_argument("--keep", action="store_true", help="keep bench/.work (rendered app, logs)")
     return parser.parse_args(argv)
 
@@ -176,6 +178,7 @@ def main(argv: list[str] | None = None) -> int:
     cluster = Cluster()
     results: dict[str, Any] = {
         "date": datetime.now(UTC).isoformat(timespec="seconds"),
+        "note": args.note,
         "settings": {
             "seconds": args.seconds,
             "login_seconds": args.login_seconds,
@@ -220,6 +223,7 @@ def main(argv: list[str] | None = None) -> int:
                 results["runs"].setdefault(name, {})[str(count)] = runs
         results["verdicts"] = report.verdicts(results)
         results["elapsed_s"] = round(time.monotonic() - started)
+        results["load_average_end"] = [round(x, 2) for x in os.getloadavg()]
         print(report.table(results))
         out = args.out or HERE / "results" / f"{stamp}.json"
         say(f"Wrote {report.write(results, out)}")

@@ -57,9 +57,19 @@ def package_of(file: str) -> str:
     return "other"
 
 
-def summarize(raw: Path, top: int = 25) -> str:
+def _name(frame: str) -> tuple[str, str]:
+    match = _FRAME.match(frame)
+    if not match:
+        return frame, ""
+    file = match["file"].split("site-packages/")[-1]
+    return f"{match['func']} ({file})", match["file"]
+
+
+def summarize(raw: Path, top: int = 15) -> str:
+    """Self time by package and function, and inclusive time below the server's spine."""
     total = 0
     self_pkg: collections.Counter[str] = collections.Counter()
+    self_fn: collections.Counter[str] = collections.Counter()
     inclusive: collections.Counter[str] = collections.Counter()
     for line in raw.read_text().splitlines():
         stack, _, count_text = line.rpartition(" ")
@@ -67,22 +77,25 @@ def summarize(raw: Path, top: int = 25) -> str:
             continue
         count = int(count_text)
         total += count
-        frames = stack.split(";")
-        seen = set()
-        for frame in frames:
-            match = _FRAME.match(frame)
-            name = f"{match['func']} ({Path(match['file']).name})" if match else frame
-            if name not in seen:
-                seen.add(name)
-                inclusive[name] += count
-        leaf = _FRAME.match(frames[-1])
-        self_pkg[package_of(leaf["file"]) if leaf else "other"] += count
+        names = [_name(frame) for frame in stack.split(";")]
+        for name in {name for name, _ in names}:
+            inclusive[name] += count
+        leaf, leaf_file = names[-1]
+        self_fn[leaf] += count
+        self_pkg[package_of(leaf_file)] += count
     if not total:
         return "(no samples)"
+
+    def pct(n: int) -> str:
+        return f"{100 * n / total:5.1f}%"
+
     lines = ["  self time by package:"]
-    lines += [f"    {pkg:<11} {100 * n / total:5.1f}%" for pkg, n in self_pkg.most_common()]
-    lines.append("  inclusive time by function:")
-    lines += [f"    {100 * n / total:5.1f}%  {name}" for name, n in inclusive.most_common(top)]
+    lines += [f"    {pct(n)}  {pkg}" for pkg, n in self_pkg.most_common()]
+    lines.append("  self time by function:")
+    lines += [f"    {pct(n)}  {name}" for name, n in self_fn.most_common(top)]
+    lines.append("  inclusive time (frames under 60%: below the server's own call chain):")
+    below = [(name, n) for name, n in inclusive.most_common() if n < 0.6 * total]
+    lines += [f"    {pct(n)}  {name}" for name, n in below[: top * 2]]
     return "\n".join(lines)
 
 
