@@ -63,6 +63,21 @@ def new_project(spec_text: str, dest: Path) -> Path:
     return project
 
 
+@pytest.fixture(scope="module", autouse=True)
+def frozen_blueprints(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """One copy of the blueprints for the whole module, so that every render in it (the
+    project's and the check's own re-render) sees the same templates even while someone
+    edits the blueprint in the checkout."""
+    from wizard import blueprints
+    from wizard.paths import blueprints_dir
+
+    frozen = tmp_path_factory.mktemp("blueprints") / "blueprints"
+    shutil.copytree(blueprints_dir(), frozen)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(blueprints, "blueprints_dir", lambda: frozen)
+        yield frozen
+
+
 @pytest.fixture(scope="module")
 def studio(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return new_project(STUDIO.read_text(), tmp_path_factory.mktemp("clean") / "studio-booking")
@@ -262,14 +277,24 @@ FAULTS = [
         both(
             replace(
                 "app/schemas/booking.py",
-                '    model_config = ConfigDict(extra="forbid")\n',
-                '    model_config = ConfigDict(extra="forbid")\n    owner_id: int | None = None\n',
+                '    """A new booking. Unknown keys (owner_id included) are refused with a 422."""\n',
+                '    """A new booking."""\n\n    owner_id: int | None = None\n',
             ),
             replace(
                 "app/api/routes/booking.py",
                 "owner_id = user.id if user else None",
                 'owner_id = values.pop("owner_id", None) or (user.id if user else None)',
             ),
+        ),
+    ),
+    Fault(
+        "update-hands-record-away",
+        "ownership",
+        True,
+        replace(
+            "app/schemas/booking.py",
+            "    version: int | None = Field(default=None, ge=1)\n",
+            "    owner_id: int | None = None\n    version: int | None = Field(default=None, ge=1)\n",
         ),
     ),
     Fault(
@@ -414,3 +439,23 @@ def test_api_without_permissions_fails_naming_every_leaking_object(studio, tmp_p
         ("Class", "update"),
     }
     assert all(f["actor"] for f in leaks)
+
+
+# --- apps without password login -----------------------------------------------------------
+
+
+@pytest.mark.parametrize("method", ["magic_link", "phone_otp"])
+def test_app_without_password_login_is_probed_in_full(method, tmp_path):
+    """An admin signs in by magic link (or a phone account is made admin inside staging),
+    and the personas sign in with links or codes read from the staging outbox."""
+    text = STUDIO.read_text().replace("[email_password, magic_link]", f"[{method}]")
+    assert f"[{method}]" in text
+    project = new_project(text, tmp_path / f"only-{method.replace('_', '-')}")
+    report = check(project)
+    failing = {item.id for item in report.items if item.status in ("fail", "error")}
+    assert failing == set(), to_text(report)
+    results = statuses(report)
+    assert results[("permissions", "live.permission_matrix")] == "pass"
+    assert results[("roles", "live.roles_granted")] == "pass"
+    matrix = next(c for i in report.items for c in i.checks if c.id == "live.permission_matrix")
+    assert "probed 64 of 64" in matrix.note, matrix.note

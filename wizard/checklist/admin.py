@@ -160,8 +160,9 @@ def _run_docker(project: Path, argv: list[str]) -> str:
     except Skip:
         raise
     except Exception as exc:  # the Docker SDK and staging raise their own kinds
-        raise Skip(f"no admin could be made in the staging container: {exc}") from None
-    text = (output or b"").decode(errors="replace")
+        raise Skip(f"the staging container could not run `{' '.join(argv[:4])}`: {exc}") from None
+    # Without stream=True, exec_run hands back the whole output as bytes.
+    text = output.decode(errors="replace") if isinstance(output, bytes) else ""
     if code != 0:
         tail = text.strip().splitlines()[-1:] or ["(no output)"]
         raise Skip(f"`{' '.join(argv[:4])}` failed in the container: {tail[0]}")

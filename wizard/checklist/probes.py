@@ -384,12 +384,14 @@ def owner_forced(ctx: CheckContext) -> Outcome:
         if victim not in live.personas:
             continue
         try:
-            parents = fixtures.build(object_name, creator, None).payload
+            fixture = fixtures.build(object_name, creator, None)
         except Skip as exc:
             reasons.append(f"{object_name}: {exc.reason}")
             continue
+        parents = fixture.payload
         stolen = live.personas[victim].user_id
         path = path_of(object_name)
+        findings += _owner_changed_by_update(live, object_name, creator, victim, fixture)
         response = live.api.call(
             "POST", path, live.personas[creator], {**parents, "owner_id": stolen}
         )
@@ -412,3 +414,31 @@ def owner_forced(ctx: CheckContext) -> Outcome:
     if probed == 0:
         raise Skip("; ".join(reasons) or "no object could be probed")
     return Outcome.of(findings, f"tried owner_id on {probed} objects")
+
+
+def _owner_changed_by_update(
+    live: Any, object_name: str, creator: str, victim: str, fixture: Any
+) -> list[Finding]:
+    """Whoever may update a record cannot hand it to someone else by sending owner_id."""
+    spec = live.spec
+    record_owner = fixture.record.get("owner_id")
+    me = live.personas[creator]
+    if record_owner != me.user_id or not expect(spec, object_name, "owner", "update").allowed:
+        return []
+    stolen = live.personas[victim].user_id
+    response = live.api.call(
+        "PATCH", f"{path_of(object_name)}/{fixture.id}", me, {"owner_id": stolen}
+    )
+    data = json_of(response)
+    if response.status_code == 200 and isinstance(data, dict) and data.get("owner_id") == stolen:
+        return [
+            Finding(
+                f"{creator} gave a {object_name} to {victim} by sending owner_id in an update",
+                object=object_name,
+                action="update",
+                actor=creator,
+                expected="422, or the owner unchanged",
+                actual=f"owner_id={stolen}",
+            )
+        ]
+    return []
