@@ -25,8 +25,8 @@ from wizard.cli import app as cli
 from wizard.errors import BadInput, ShipyardError
 from wizard.events import Event
 from wizard.spec import parse_spec
+from wizard.staging import containers, services
 from wizard.staging import docker as staging
-from wizard.staging import services
 from wizard.staging.plan import LABEL_APP, load_plan
 
 docker_test = pytest.mark.docker
@@ -354,9 +354,9 @@ def test_failing_dockerfile_shows_the_step_and_leaves_nothing(client, sibling):
 
 @docker_test
 def test_database_that_never_gets_healthy_is_bounded_and_cleaned_up(client, sibling, monkeypatch):
-    never = {**staging.DB_HEALTHCHECK, "test": ["CMD", "false"]}
-    monkeypatch.setattr(staging, "DB_HEALTHCHECK", never)
-    monkeypatch.setattr(staging, "DB_TIMEOUT", 6.0)
+    never = {**containers.DB_HEALTHCHECK, "test": ["CMD", "false"]}
+    monkeypatch.setattr(containers, "DB_HEALTHCHECK", never)
+    monkeypatch.setattr(containers, "DB_TIMEOUT", 6.0)
     with pytest.raises(ShipyardError) as caught:
         staging.up(sibling)
     assert "database did not become healthy within 6 seconds" in caught.value.message
@@ -372,7 +372,7 @@ def test_database_that_never_gets_healthy_is_bounded_and_cleaned_up(client, sibl
 @docker_test
 def test_crashing_api_shows_its_logs_and_leaves_nothing(client, sibling, monkeypatch):
     monkeypatch.setattr(
-        staging, "API_HEALTHCHECK", {**staging.API_HEALTHCHECK, "start_period": 5 * 10**9}
+        containers, "API_HEALTHCHECK", {**containers.API_HEALTHCHECK, "start_period": 5 * 10**9}
     )
     main = sibling / "app" / "main.py"
     main.write_text(

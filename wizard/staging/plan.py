@@ -27,6 +27,7 @@ LABEL_CONFIG = "dev.shipyard.config"
 LABEL_CREDENTIALS = "dev.shipyard.credentials"
 LABEL_POSTGRES_IMAGE = "dev.shipyard.postgres-image"
 
+LOOPBACK = "127.0.0.1"
 API_PORT = 8000  # inside the container
 DB_PORT = 5432
 DEFAULT_API_PORT = 8000  # on the host, when free

@@ -265,23 +265,22 @@ def remove_container(container: Container) -> None:
 
 def undo(client: DockerClient, plan: Plan, created: Created) -> None:
     """Remove what a failed `up` created, so that nothing half-made stays behind."""
-    from docker.errors import DockerException
-
+    # Best effort: when the engine itself failed, cleaning up fails too, and must not hide why.
     for container in reversed(created.containers):
-        with contextlib.suppress(DockerException):
+        with contextlib.suppress(Exception):
             remove_container(container)
-    with contextlib.suppress(DockerException):
+    with contextlib.suppress(Exception):
         # A stray one-off container (migrations) must not outlive the run either.
         stray = find_container(client, plan, "migrate")
         if stray is not None:
             remove_container(stray)
     if created.network:
-        with contextlib.suppress(DockerException):
+        with contextlib.suppress(Exception):
             for network in client.networks.list(names=[plan.network]):
                 if network.name == plan.network:
                     network.remove()
     if created.volume:
-        with contextlib.suppress(DockerException):
+        with contextlib.suppress(Exception):
             client.volumes.get(plan.volume).remove(force=True)
 
 
