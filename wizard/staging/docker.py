@@ -105,7 +105,8 @@ def down(project: Path, on_event: EventSink | None = None, *, volumes: bool = Fa
             services.remove_container(container)
     with engine.translate(f"remove the network {plan.network}"):
         for network in client.networks.list(names=[plan.network]):
-            if network.name == plan.network:
+            owner = (network.attrs.get("Labels") or {}).get(LABEL_PROJECT)
+            if network.name == plan.network and owner in (None, str(plan.project)):
                 found = True
                 emit(Event("down", f"Removing the network {plan.network}"))
                 network.remove()
