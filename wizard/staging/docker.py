@@ -21,7 +21,6 @@ from wizard.staging.plan import (
     DB_PORT,
     DEFAULT_API_PORT,
     DEFAULT_DB_PORT,
-    LABEL_PROJECT,
     LOOPBACK,
     Plan,
     load_plan,
@@ -97,7 +96,7 @@ def down(project: Path, on_event: EventSink | None = None, *, volumes: bool = Fa
     client = engine.connect()
     found = False
     for container in services.app_containers(client, plan):
-        if (container.labels or {}).get(LABEL_PROJECT) not in (None, str(plan.project)):
+        if services.foreign_owner(container.labels, plan) is not None:
             continue
         found = True
         emit(Event("down", f"Stopping and removing {container.name}"))
@@ -105,8 +104,8 @@ def down(project: Path, on_event: EventSink | None = None, *, volumes: bool = Fa
             services.remove_container(container)
     with engine.translate(f"remove the network {plan.network}"):
         for network in client.networks.list(names=[plan.network]):
-            owner = (network.attrs.get("Labels") or {}).get(LABEL_PROJECT)
-            if network.name == plan.network and owner in (None, str(plan.project)):
+            owner = services.foreign_owner(network.attrs.get("Labels"), plan)
+            if network.name == plan.network and owner is None:
                 found = True
                 emit(Event("down", f"Removing the network {plan.network}"))
                 network.remove()
@@ -118,6 +117,13 @@ def down(project: Path, on_event: EventSink | None = None, *, volumes: bool = Fa
             contextlib.suppress(NotFound),
         ):
             volume = client.volumes.get(plan.volume)
+            owner = services.foreign_owner(volume.attrs.get("Labels"), plan)
+            if owner is not None:
+                raise ShipyardError(
+                    f"The database volume {plan.volume} belongs to another project with the same "
+                    f"app name, at {owner}; Shipyard left it alone.",
+                    hint=f"Run `shipyard down --volumes -C {owner}` to delete that project's data.",
+                )
             found = True
             emit(Event("down", f"Deleting the database volume {plan.volume} and its data"))
             volume.remove(force=True)

@@ -7,6 +7,7 @@ import re
 import socket
 import time
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from wizard.errors import ShipyardError
@@ -17,6 +18,7 @@ from wizard.staging.plan import (
     LABEL_CREDENTIALS,
     LABEL_POSTGRES_IMAGE,
     LABEL_PROJECT,
+    SPEC_FILE,
     Plan,
     fingerprint,
 )
@@ -57,14 +59,27 @@ def find_container(client: DockerClient, plan: Plan, service: str) -> Container 
             f"A container named {name} exists but Shipyard did not create it.",
             hint=f"Rename or remove it (`docker rm -f {name}`) if you do not need it, then run the command again.",
         )
-    if labels.get(LABEL_PROJECT) not in (None, str(plan.project)):
+    owner = foreign_owner(labels, plan)
+    if owner is not None:
         raise ShipyardError(
             f"Another project with the same app name ({plan.app}) has its staging running, "
-            f"from {labels[LABEL_PROJECT]}.",
-            hint=f"Run `shipyard down -C {labels[LABEL_PROJECT]}` first, or give this app another "
+            f"from {owner}.",
+            hint=f"Run `shipyard down -C {owner}` first, or give this app another "
             "name in shipyard.yaml.",
         )
     return container
+
+
+def foreign_owner(labels: dict[str, str] | None, plan: Plan) -> str | None:
+    """The folder of the other project with this app name that made an object, if any.
+
+    An object made from a folder that no longer holds a Shipyard project (it was moved or
+    renamed) counts as this project's own, so that its data is not stranded.
+    """
+    owner = (labels or {}).get(LABEL_PROJECT)
+    if owner in (None, str(plan.project)) or not (Path(str(owner)) / SPEC_FILE).is_file():
+        return None
+    return owner
 
 
 def app_containers(client: DockerClient, plan: Plan) -> list[Container]:
@@ -174,7 +189,16 @@ def ensure_volume(client: DockerClient, plan: Plan, created: Created) -> None:
             client.volumes.create(plan.volume, labels=labels)
             created.volume = True
             return
-    made_with = (volume.attrs.get("Labels") or {}).get(LABEL_CREDENTIALS)
+    labels = volume.attrs.get("Labels") or {}
+    owner = foreign_owner(labels, plan)
+    if owner is not None:
+        raise ShipyardError(
+            f"The database volume {plan.volume} holds the staging data of another project with "
+            f"the same app name ({plan.app}), at {owner}.",
+            hint="Give this app another name in shipyard.yaml, or delete that staging data with "
+            f"`shipyard down --volumes -C {owner}` if you no longer need it.",
+        )
+    made_with = labels.get(LABEL_CREDENTIALS)
     if made_with and made_with != plan.credentials_fingerprint:
         raise stale_credentials(plan)
 
