@@ -249,3 +249,18 @@ objects:
 def test_every_example_has_a_context(example):
     context = blueprint_context(load_spec(example))
     assert context["matrix"]
+
+
+def test_admin_listed_among_the_roles_is_not_a_separate_actor():
+    spec = parse_spec(
+        """
+app: {name: roles, title: Roles}
+roles: [admin, staff]
+objects:
+  Thing:
+    fields: {name: string}
+    permissions: {read: role:staff}
+"""
+    )
+    assert actors_for(spec, "Thing") == ["anonymous", "owner", "other", "role:staff", "admin"]
+    assert blueprint_context(spec)["roles"] == ["staff"]

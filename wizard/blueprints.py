@@ -160,7 +160,7 @@ def blueprint_context(spec: LaunchSpec) -> dict[str, Any]:
         "database_file": f"{spec.app.name.replace('-', '_')}.db",
         "login_methods": list(spec.login.methods),
         "email_password": "email_password" in spec.login.methods,
-        "roles": list(spec.roles),
+        "roles": [role for role in spec.roles if role != "admin"],
         "all_roles": spec.all_roles,
         "cors_origins": origins,
         "cors_origins_csv": ",".join(origins),

@@ -111,7 +111,8 @@ def has_parent_owner(obj: ObjectSpec) -> bool:
 def actors_for(spec: LaunchSpec, object_name: str) -> list[str]:
     """The actors the matrix covers for one object, in a stable order."""
     obj = spec.objects[object_name]
-    actors = ["anonymous", "owner", "other", *[f"role:{role}" for role in spec.roles]]
+    roles = [role for role in spec.roles if role != "admin"]  # admin is its own actor
+    actors = ["anonymous", "owner", "other", *[f"role:{role}" for role in roles]]
     if has_parent_owner(obj):
         actors.append("parent_owner")
     actors.append("admin")
