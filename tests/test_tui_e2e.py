@@ -49,11 +49,11 @@ class Terminal:
                 raise AssertionError(f"{text!r} did not appear; the screen shows:\n{screen}")
             time.sleep(0.1)
 
-    def keys(self, *keys: str) -> None:
-        """Press keys at a person's pace (type-ahead within one page is not promised)."""
+    def keys(self, *keys: str, pace: float = 0.3) -> None:
+        """Press keys at a person's pace (or all at once with pace=0)."""
         for key in keys:
             self._tmux("send-keys", "-t", "t", key)
-            time.sleep(0.3)
+            time.sleep(pace)
 
     def type(self, text: str) -> None:
         self._tmux("send-keys", "-t", "t", "-l", text)
@@ -81,9 +81,9 @@ def test_shipyard_new_in_a_terminal_creates_a_committed_project(terminal: Termin
     terminal.keys("Enter")
     terminal.wait_for("App basics")
     terminal.type("Notes")
-    terminal.keys("Enter")  # on to the short name (suggested: notes)
-    terminal.keys("Enter")  # on to roles
-    terminal.keys("Enter")  # no roles: next step
+    # Typed ahead, as a quick typist would: on to the short name (suggested: notes),
+    # on to roles, none, next step.
+    terminal.keys("Enter", "Enter", "Enter", pace=0.0)
     terminal.wait_for("Objects and fields")
     terminal.keys("a")
     terminal.wait_for("Add an object")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from textual import events
 from textual.app import ComposeResult
 from textual.containers import VerticalScroll
 from textual.widgets import Input, Static
@@ -33,7 +34,11 @@ class BasicsScreen(StepScreen):
                         compact=True)
             yield Static("", id="roles-problem", classes="field-problem", markup=False)
 
+    _position = 0
+    _requested: list[str]
+
     def on_mount(self) -> None:
+        self._requested = []
         self.query_one("#title", Input).focus()
 
     def on_input_changed(self, event: Input.Changed) -> None:
@@ -46,14 +51,26 @@ class BasicsScreen(StepScreen):
         self.changed()
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
+        """Enter moves one answer on.
+
+        Enters typed ahead can all arrive before focus has moved, so the screen counts
+        where the founder is itself rather than asking which input has focus.
+        """
         event.stop()
-        # Move on from the input that was submitted, not from wherever focus is now:
-        # keys typed ahead must land where the founder expects.
-        index = _INPUTS.index(event.input.id or _INPUTS[-1])
-        if index == len(_INPUTS) - 1:
+        if self._position >= len(_INPUTS) - 1:
             self.action_next()
-        else:
-            self.query_one(f"#{_INPUTS[index + 1]}", Input).focus()
+            return
+        self._position += 1
+        self._requested.append(_INPUTS[self._position])
+        self.query_one(f"#{_INPUTS[self._position]}", Input).focus()
+
+    def on_descendant_focus(self, event: events.DescendantFocus) -> None:
+        name = event.widget.id
+        if name in self._requested:  # focus we asked for, arriving late
+            del self._requested[: self._requested.index(name) + 1]
+        elif name in _INPUTS:  # the founder moved (Tab, mouse)
+            self._requested.clear()
+            self._position = _INPUTS.index(name)
 
     def _value(self, name: str) -> str:
         return self.query_one(f"#{name}", Input).value
