@@ -174,3 +174,21 @@ async def test_quitting_edit_mode_changes_nothing(tmp_path: Path, studio_spec_fi
         await pilot.press("ctrl+q", "y")
     assert app.return_value is None
     assert app.quit_message == "Cancelled: shipyard.yaml was not changed."
+
+
+async def test_the_steps_come_from_the_checklist_file(tmp_path: Path) -> None:
+    from wizard.checklist import load_checklist, parse_checklist
+
+    full = load_checklist()
+    basics = full.step("basics").model_dump(exclude_none=True)
+    basics["title"] = "The name of the thing"
+    short = parse_checklist(
+        __import__("yaml").safe_dump({"version": 1, "steps": [basics]}), "short.yaml"
+    )
+    app = ShipyardApp(tmp_path / "app", checklist=short, save_drafts=False)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        assert "1. The name of the thing" in _text(app, ".plan")
+        await pilot.press("enter")
+        await pilot.pause()
+        assert "step 1 of 1 · The name of the thing" in _text(app, ".step-heading")

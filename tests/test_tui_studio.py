@@ -59,6 +59,7 @@ async def test_builds_the_studio_example_and_creates_the_project(
     assert "shipyard.yaml" in repo.git.ls_files().splitlines()
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("size", [(120, 40)])
 async def test_builds_the_studio_example_at_other_sizes(
     tmp_path: Path, studio_spec_file: Path, size: tuple[int, int]
