@@ -662,6 +662,7 @@ def _rule_context(
             )
     return {
         "text": str(rule),
+        "words": str(rule).replace(" | ", " or "),  # for Markdown tables, where | splits cells
         "public": rule.has("public"),
         "signed_in": rule.has("signed_in"),
         "grant": " or ".join(grants),
