@@ -138,6 +138,22 @@ def test_cli_up_status_down(project):
     assert status.stdout.startswith("Status: stopped")
 
 
+def test_ctrl_c_while_waiting_leaves_nothing_running(project, monkeypatch):
+    started = []
+
+    def interrupted(url, process, timeout):
+        started.append(process)
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(local, "_wait_healthy", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        local.up(project)
+    (process,) = started
+    assert process.wait(timeout=15) is not None
+    assert not (project / ".shipyard" / "local.json").exists()
+    assert not local.status(project).running
+
+
 def test_a_folder_that_is_not_a_project(tmp_path):
     with pytest.raises(ShipyardError, match="-C DIR"):
         local.up(tmp_path)

@@ -61,7 +61,12 @@ def up(project: Path, on_event: EventSink | None = None) -> Staging:
         process = _start(project, python, env, port)
         url = f"http://{HOST}:{port}"
         _write_state(project, {"pid": process.pid, "port": port, "api_url": url})
-        problem = _wait_healthy(url, process, HEALTH_TIMEOUT)
+        try:
+            problem = _wait_healthy(url, process, HEALTH_TIMEOUT)
+        except BaseException:  # Ctrl-C while waiting: leave nothing running behind
+            _stop_pid(process.pid)
+            _state_path(project).unlink(missing_ok=True)
+            raise
         if problem is None:
             emit(Event("ready", f"The API answers at {url}"))
             return status(project)
@@ -221,7 +226,7 @@ def _run(
 
 def _start(project: Path, python: Path, env: dict[str, str], port: int) -> subprocess.Popen[bytes]:
     log = _log_path(project)
-    with log.open("ab") as out:
+    with log.open("wb") as out:  # this run's log only, so its tail explains this run
         return subprocess.Popen(
             [str(python), "-m", "uvicorn", "app.main:app", "--host", HOST, "--port", str(port)],
             cwd=project,
