@@ -421,6 +421,19 @@ def test_volume_made_elsewhere_with_another_password_is_explained(client, siblin
 
 
 @docker_test
+def test_another_project_with_the_same_app_name_is_explained(client, project, tmp_path):
+    twin = tmp_path / "twin"
+    shutil.copytree(project, twin, ignore=shutil.ignore_patterns("backups", ".git", ".shipyard"))
+    app = load_plan(project).app
+    before = _ids(client, app)
+    with pytest.raises(ShipyardError) as caught:
+        staging.up(twin)
+    assert "Another project with the same app name" in caught.value.message
+    assert str(project) in caught.value.message
+    assert _ids(client, app) == before
+
+
+@docker_test
 def test_taken_port_asked_for_explicitly_is_refused_before_anything_is_made(client, sibling):
     with socket.socket() as holder:
         holder.bind(("127.0.0.1", 0))
