@@ -63,7 +63,7 @@ class PlainWizard:
             self.ask_step(index)
         while True:
             choice = self.review()
-            if choice == "accept":
+            if isinstance(choice, str):  # "accept"
                 return self.spec
             self.ask_step(choice)
 
