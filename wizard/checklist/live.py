@@ -8,7 +8,9 @@ the project's staging); without them the cells that need a role are skipped with
 
 from __future__ import annotations
 
+import hashlib
 import json
+import os
 import re
 import secrets
 import time
@@ -371,9 +373,16 @@ class Session:
     # --- remembered personas (a project's git-ignored .shipyard/ folder) ------------------
 
     def _state_path(self) -> Path | None:
-        if self.ctx.project is None or self.api.url_given:
-            return None
-        return self.ctx.project / ".shipyard" / STATE_FILE
+        """Where this API's test accounts are remembered, so reruns make no new ones.
+
+        A project's staging keeps them in its git-ignored .shipyard/ folder; any other API
+        (--url) in the user's cache folder, one file per URL.
+        """
+        if self.ctx.project is not None and not self.api.url_given:
+            return self.ctx.project / ".shipyard" / STATE_FILE
+        cache = self.ctx.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+        digest = hashlib.sha256(self.api.url.encode()).hexdigest()[:16]
+        return Path(cache) / "shipyard" / "check" / f"personas-{digest}.json"
 
     def _stored_personas(self) -> dict[str, dict[str, str]]:
         path = self._state_path()
@@ -387,19 +396,23 @@ class Session:
         path = self._state_path()
         if path is None:
             return
-        from wizard.staging import state_dir
+        if path.parent.name == ".shipyard":
+            from wizard.staging import state_dir
 
-        state_dir(path.parent.parent)
+            state_dir(path.parent.parent)  # made with its own .gitignore
+        else:
+            path.parent.mkdir(parents=True, exist_ok=True)
         data: dict[str, Any] = {"url": self.api.url}
         for name, persona in self.personas.items():
-            if persona.email and name != "admin":
+            if (persona.email or persona.phone) and name != "admin":
                 data[name] = {
                     "email": persona.email,
                     "password": persona.password,
                     "phone": persona.phone,
                 }
-        path.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
-        path.chmod(0o600)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(json.dumps(data, indent=2) + "\n")
 
     # --- records the probes made ----------------------------------------------------------
 
@@ -445,8 +458,8 @@ class Session:
             self.notes.append(f"the check could not delete {len(left)} test records: {shown}")
         if accounts and self.api.url_given:
             self.notes.append(
-                f"the {len(accounts)} test accounts (shipyard-check-{self.run_id}-*@{EMAIL_DOMAIN}) stay: "
-                "the API has no way to delete accounts"
+                f"the {len(accounts)} test accounts stay ({', '.join(accounts[:3])}...): the API "
+                "has no way to delete accounts; later checks of this URL reuse them"
             )
         self.api.close()
 
