@@ -10,13 +10,7 @@ from typing import Annotated
 
 import typer
 
-from wizard.commands.common import (
-    DirOption,
-    TargetOption,
-    can_prompt,
-    show_event,
-    truthy,
-)
+from wizard.commands.common import DirOption, TargetOption, can_prompt, show_event, truthy
 from wizard.errors import BadInput, Cancelled
 
 FormatOption = Annotated[

@@ -3,19 +3,14 @@
 from __future__ import annotations
 
 import importlib
-import importlib.util
 import os
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 
-from wizard.commands.common import (
-    can_prompt,
-    show_event,
-    shown,
-)
-from wizard.errors import BadInput, Cancelled
+from wizard.commands.common import can_prompt, show_event, shown
+from wizard.errors import BadInput
 
 
 def new(
@@ -51,31 +46,18 @@ def new(
             "shipyard new --spec examples/studio-booking.yaml --yes",
         )
     else:
-        answer = _ask(dest, plain)
-        if isinstance(answer, Path):  # the front end already created the project
-            typer.echo(str(answer))
-            return
-        launch_spec = answer
+        # The wizard runs the same pipeline itself (showing its progress) and returns the folder.
+        if plain:
+            from wizard.plain import ask as run_front_end
+        else:
+            from wizard.tui import run_wizard as run_front_end
+        typer.echo(str(run_front_end(dest)))
+        return
 
     target = dest if dest is not None else Path(launch_spec.app.name)
     created = create_project(launch_spec, target, on_event=show_event)
     typer.echo(str(created))
     typer.secho(f"Next: cd {shown(created)} && shipyard up", err=True, fg="green")
-
-
-def _ask(dest: Path | None, plain: bool) -> Any:
-    """Run the wizard front end; it returns a LaunchSpec (or the created project's Path)."""
-    module_name, function = ("wizard.plain", "ask") if plain else ("wizard.tui", "run_wizard")
-    if importlib.util.find_spec(module_name) is None:
-        raise BadInput(
-            "This version of Shipyard has no interactive wizard yet.",
-            hint="Pass the answers as a file with --spec FILE, for example: "
-            "shipyard new --spec examples/studio-booking.yaml --yes",
-        )
-    answer = getattr(importlib.import_module(module_name), function)(dest)
-    if answer is None:
-        raise Cancelled("Cancelled: nothing was written.")
-    return answer
 
 
 def edit(

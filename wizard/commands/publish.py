@@ -8,12 +8,7 @@ from typing import Annotated
 
 import typer
 
-from wizard.commands.common import (
-    DirOption,
-    JsonOption,
-    can_prompt,
-    show_event,
-)
+from wizard.commands.common import DirOption, JsonOption, can_prompt, show_event
 
 
 def publish(

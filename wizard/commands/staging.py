@@ -8,14 +8,7 @@ from typing import Annotated, Any
 
 import typer
 
-from wizard.commands.common import (
-    DirOption,
-    JsonOption,
-    TargetOption,
-    confirm,
-    show_event,
-    shown,
-)
+from wizard.commands.common import DirOption, JsonOption, TargetOption, confirm, show_event, shown
 from wizard.errors import BadInput, Cancelled
 from wizard.events import Event
 
