@@ -19,7 +19,11 @@ def test_launch_checklist_loads_with_every_wizard_screen_once() -> None:
 
 def test_login_choices_carry_the_trade_offs() -> None:
     item = load_checklist().item("login-methods")
-    assert [choice.value for choice in item.choices] == ["email_password", "magic_link", "phone_otp"]
+    assert [choice.value for choice in item.choices] == [
+        "email_password",
+        "magic_link",
+        "phone_otp",
+    ]
     assert "SIM swap" in item.choice("phone_otp").why
     assert "email delivery" in item.choice("magic_link").why
 
@@ -32,7 +36,11 @@ def test_checks_accept_extra_parameters_and_shorthand() -> None:
     )
     one, two = checklist.item("x").checks
     assert (one.id, one.kind, one.params) == ("spec.one", "spec", {})
-    assert (two.kind, two.params, checklist.item("x").severity_of(two)) == ("live", {"path": "/health"}, "fail")
+    assert (two.kind, two.params, checklist.item("x").severity_of(two)) == (
+        "live",
+        {"path": "/health"},
+        "fail",
+    )
 
 
 @pytest.mark.parametrize(
@@ -43,7 +51,10 @@ def test_checks_accept_extra_parameters_and_shorthand() -> None:
             "version: 1\nsteps:\n  - {id: a, title: A, items: [{id: x, title: X, why: y, severity: bad}]}\n",
             "steps[a].items[x].severity",
         ),
-        ("version: 1\nsteps:\n  - {id: a, title: A}\n  - {id: a, title: B}\n", "step a appears more than once"),
+        (
+            "version: 1\nsteps:\n  - {id: a, title: A}\n  - {id: a, title: B}\n",
+            "step a appears more than once",
+        ),
         ("version: 1\nsteps: [\n", "not valid YAML"),
     ],
 )

@@ -19,20 +19,33 @@ DOWN, ENTER, SPACE = "\x1b[B", "\r", " "
 SHIPYARD = str(Path(sys.executable).with_name("shipyard"))
 FIELD_TYPES = list(answers.FIELD_TYPES)
 STUDIO_RULES = {
-    "Studio": {"read": {"public"}, "create": {"role:admin"}, "update": {"owner", "role:admin"},
-               "delete": {"role:admin"}},
-    "Class": {"read": {"public"}, "create": {"owner_of(studio)"}, "update": {"owner"},
-              "delete": {"owner"}},
-    "Booking": {"read": {"owner", "owner_of(class)"}, "create": {"signed_in"}, "update": {"owner"},
-                "delete": {"owner", "owner_of(class)"}},
+    "Studio": {
+        "read": {"public"},
+        "create": {"role:admin"},
+        "update": {"owner", "role:admin"},
+        "delete": {"role:admin"},
+    },
+    "Class": {
+        "read": {"public"},
+        "create": {"owner_of(studio)"},
+        "update": {"owner"},
+        "delete": {"owner"},
+    },
+    "Booking": {
+        "read": {"owner", "owner_of(class)"},
+        "create": {"signed_in"},
+        "update": {"owner"},
+        "delete": {"owner", "owner_of(class)"},
+    },
 }
 
 
 def _spawn(args: list[str], cwd: Path) -> pexpect.spawn:
     env = {key: value for key, value in os.environ.items() if key != "CI"}
     env.update(PROMPT_TOOLKIT_NO_CPR="1", TERM="xterm", NO_COLOR="1")
-    child = pexpect.spawn(SHIPYARD, args, cwd=str(cwd), env=env, encoding="utf-8",
-                          timeout=30, dimensions=(40, 120))
+    child = pexpect.spawn(
+        SHIPYARD, args, cwd=str(cwd), env=env, encoding="utf-8", timeout=30, dimensions=(40, 120)
+    )
     return child
 
 
@@ -58,8 +71,15 @@ class Founder:
         self.child.expect(prompt)
         self.child.send("".join((SPACE if flip else "") + DOWN for flip in flips) + ENTER)
 
-    def field(self, name: str, kind: str = "string", *, to: int | None = None, required: bool = False,
-              **options: str) -> None:
+    def field(
+        self,
+        name: str,
+        kind: str = "string",
+        *,
+        to: int | None = None,
+        required: bool = False,
+        **options: str,
+    ) -> None:
         self.text("field name", name)
         self.select(f"What does {name} hold", FIELD_TYPES.index(kind))
         if to is not None:
@@ -120,7 +140,9 @@ def test_plain_prompts_build_the_studio_example(tmp_path: Path, studio_spec_file
     assert str(dest) in output
     assert load_spec(dest / "shipyard.yaml") == load_spec(studio_spec_file)
     assert not Repo(dest).is_dirty(untracked_files=True)
-    assert not list(tmp_path.glob(".*.shipyard-draft.yaml")), "the draft goes once the project exists"
+    assert not list(tmp_path.glob(".*.shipyard-draft.yaml")), (
+        "the draft goes once the project exists"
+    )
     assert "Traceback" not in output
 
 
@@ -155,8 +177,15 @@ def test_plain_ctrl_c_says_what_is_on_disk_and_resumes(tmp_path: Path) -> None:
 def test_plain_is_refused_without_a_terminal(tmp_path: Path) -> None:
     import subprocess
 
-    result = subprocess.run([SHIPYARD, "new", "--plain", "x"], cwd=tmp_path, capture_output=True,
-                            text=True, stdin=subprocess.DEVNULL, timeout=60, check=False)
+    result = subprocess.run(
+        [SHIPYARD, "new", "--plain", "x"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        stdin=subprocess.DEVNULL,
+        timeout=60,
+        check=False,
+    )
     assert result.returncode == 2
     assert "--spec" in result.stderr
     assert not (tmp_path / "x").exists()

@@ -21,8 +21,9 @@ def test_core_modules_of_the_wizard_import_no_front_end() -> None:
         "import sys, wizard.answers, wizard.drafts, wizard.checklist.model; "
         "print(sorted(m for m in ('textual', 'questionary', 'typer') if m in sys.modules))"
     )
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                            timeout=60, check=True)
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True
+    )
     assert result.stdout.strip() == "[]"
 
 
@@ -73,21 +74,34 @@ def test_edit_saves_the_changed_spec(
     assert not list(tmp_path.glob(".*.tmp"))
 
 
-def test_edit_in_a_terminal_walks_the_steps_and_saves(tmp_path: Path, studio_spec_file: Path) -> None:
+def test_edit_in_a_terminal_walks_the_steps_and_saves(
+    tmp_path: Path, studio_spec_file: Path
+) -> None:
     """The real `shipyard edit` in tmux: change the title, step through, save."""
     from test_tui_e2e import Terminal
 
     spec_file = tmp_path / "shipyard.yaml"
     spec_file.write_text(studio_spec_file.read_text(encoding="utf-8"))
-    env = {key: value for key, value in os.environ.items() if not key.startswith("TMUX") and key != "CI"}
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if not key.startswith("TMUX") and key != "CI"
+    }
     env["TERM"] = "xterm-256color"
     terminal = Terminal(tmp_path, f"{SHIPYARD} edit", env)
     try:
         terminal.wait_for("App basics")
         terminal.keys("End")
         terminal.type(" Pro")
-        for heading in ("Objects and fields", "Ownership", "Login methods", "Permissions",
-                        "Frontend and CORS", "Staging", "review your answers"):
+        for heading in (
+            "Objects and fields",
+            "Ownership",
+            "Login methods",
+            "Permissions",
+            "Frontend and CORS",
+            "Staging",
+            "review your answers",
+        ):
             terminal.keys("C-n")
             terminal.wait_for(heading)
         terminal.keys("C-n")

@@ -25,12 +25,29 @@ class Terminal:
     def __init__(self, cwd: Path, command: str, env: dict[str, str]) -> None:
         self.socket = f"shipyard-test-{os.getpid()}-{time.monotonic_ns()}"
         self.env = env
-        self._tmux("new-session", "-d", "-s", "t", "-x", "80", "-y", "24", "-c", str(cwd),
-                   f"{command}; echo EXIT=$?; sleep 60")
+        self._tmux(
+            "new-session",
+            "-d",
+            "-s",
+            "t",
+            "-x",
+            "80",
+            "-y",
+            "24",
+            "-c",
+            str(cwd),
+            f"{command}; echo EXIT=$?; sleep 60",
+        )
 
     def _tmux(self, *args: str) -> str:
-        result = subprocess.run(["tmux", "-L", self.socket, *args], env=self.env, text=True,
-                                capture_output=True, timeout=30, check=True)
+        result = subprocess.run(
+            ["tmux", "-L", self.socket, *args],
+            env=self.env,
+            text=True,
+            capture_output=True,
+            timeout=30,
+            check=True,
+        )
         return result.stdout
 
     def screen(self) -> str:
@@ -59,13 +76,22 @@ class Terminal:
         self._tmux("send-keys", "-t", "t", "-l", text)
 
     def close(self) -> None:
-        subprocess.run(["tmux", "-L", self.socket, "kill-server"], env=self.env,
-                       capture_output=True, timeout=30, check=False)
+        subprocess.run(
+            ["tmux", "-L", self.socket, "kill-server"],
+            env=self.env,
+            capture_output=True,
+            timeout=30,
+            check=False,
+        )
 
 
 @pytest.fixture
 def terminal(tmp_path: Path) -> Iterator[Terminal]:
-    env = {key: value for key, value in os.environ.items() if not key.startswith("TMUX") and key != "CI"}
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if not key.startswith("TMUX") and key != "CI"
+    }
     env["TERM"] = "xterm-256color"
     term = Terminal(tmp_path, f"{SHIPYARD} new notes", env)
     try:
@@ -74,7 +100,9 @@ def terminal(tmp_path: Path) -> Iterator[Terminal]:
         term.close()
 
 
-def test_shipyard_new_in_a_terminal_creates_a_committed_project(terminal: Terminal, tmp_path: Path) -> None:
+def test_shipyard_new_in_a_terminal_creates_a_committed_project(
+    terminal: Terminal, tmp_path: Path
+) -> None:
     started = time.monotonic()
     terminal.wait_for("Press Enter to start")
     first_screen = time.monotonic() - started
@@ -95,8 +123,14 @@ def test_shipyard_new_in_a_terminal_creates_a_committed_project(terminal: Termin
     terminal.type("title")
     terminal.keys("Enter")
     terminal.wait_for("Note (1 field)")
-    for heading in ("Ownership", "Login methods", "Permissions", "Frontend and CORS", "Staging",
-                    "review your answers"):
+    for heading in (
+        "Ownership",
+        "Login methods",
+        "Permissions",
+        "Frontend and CORS",
+        "Staging",
+        "review your answers",
+    ):
         terminal.keys("C-n")
         terminal.wait_for(heading)
     terminal.keys("C-n")

@@ -48,8 +48,9 @@ async def test_objects_and_fields_are_added_edited_and_removed_by_keyboard(tmp_p
         await tui_driver.add_object(pilot, "note", [])  # lower case: refused as typed
         assert "capital letter" in _text(app, "#object-name-problem")
         await pilot.press("escape")
-        await tui_driver.add_object(pilot, "Note", [{"name": "title", "required": True},
-                                                    {"name": "id"}])  # reserved: refused
+        await tui_driver.add_object(
+            pilot, "Note", [{"name": "title", "required": True}, {"name": "id"}]
+        )  # reserved: refused
         assert "added to every object" in _text(app, "#field-problem")
         await pilot.press("escape")
         assert list(app.spec.objects["Note"].fields) == ["title"]
@@ -90,7 +91,9 @@ async def test_quitting_before_the_pipeline_writes_nothing_into_dir(tmp_path: Pa
     assert "nothing was written" in app.quit_message
     assert ".studio-booking.shipyard-draft.yaml" in app.quit_message
     draft = drafts.load_draft(drafts.draft_path(dest))
-    assert draft is not None and draft.spec.app.title == "Studio Booking" and draft.step == "objects"
+    assert (
+        draft is not None and draft.spec.app.title == "Studio Booking" and draft.step == "objects"
+    )
 
 
 async def test_a_saved_draft_is_offered_and_resumed(tmp_path: Path, studio_spec_file: Path) -> None:

@@ -24,12 +24,24 @@ STUDIO_FIELDS: dict[str, list[dict[str, object]]] = {
 # Rules as the terms to tick, in the picker's order: public, signed_in, owner,
 # owner_of(<each ref field>), role:admin, role:<each founder role>.
 STUDIO_RULES: dict[str, dict[str, set[str]]] = {
-    "Studio": {"read": {"public"}, "create": {"role:admin"}, "update": {"owner", "role:admin"},
-               "delete": {"role:admin"}},
-    "Class": {"read": {"public"}, "create": {"owner_of(studio)"}, "update": {"owner"},
-              "delete": {"owner"}},
-    "Booking": {"read": {"owner", "owner_of(class)"}, "create": {"signed_in"}, "update": {"owner"},
-                "delete": {"owner", "owner_of(class)"}},
+    "Studio": {
+        "read": {"public"},
+        "create": {"role:admin"},
+        "update": {"owner", "role:admin"},
+        "delete": {"role:admin"},
+    },
+    "Class": {
+        "read": {"public"},
+        "create": {"owner_of(studio)"},
+        "update": {"owner"},
+        "delete": {"owner"},
+    },
+    "Booking": {
+        "read": {"owner", "owner_of(class)"},
+        "create": {"signed_in"},
+        "update": {"owner"},
+        "delete": {"owner", "owner_of(class)"},
+    },
 }
 
 
@@ -92,7 +104,9 @@ async def choose_radio(pilot: Pilot[object], downs: int) -> None:
     await pilot.pause()
 
 
-async def set_rule(pilot: Pilot[object], choices: list[str], current: set[str], wanted: set[str]) -> None:
+async def set_rule(
+    pilot: Pilot[object], choices: list[str], current: set[str], wanted: set[str]
+) -> None:
     """In the open rule picker, toggle each term whose state differs, then save."""
     for term in choices:
         if (term in current) != (term in wanted):
@@ -111,7 +125,9 @@ async def permissions(pilot: Pilot[object], rules: dict[str, dict[str, set[str]]
         for column, action in enumerate(ACTIONS):
             spec = app.spec  # type: ignore[attr-defined]
             choices = [str(term) for term in answers.term_choices(spec, object_name)]
-            current = {str(term) for term in spec.objects[object_name].permissions.rule(action).terms}
+            current = {
+                str(term) for term in spec.objects[object_name].permissions.rule(action).terms
+            }
             await pilot.press("enter")
             await pilot.pause()
             await set_rule(pilot, choices, current, wanted_rules[action])

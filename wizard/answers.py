@@ -334,8 +334,10 @@ def launch_warnings(spec: LaunchSpec) -> list[str]:
         if not item.findings:
             lines.append(f"{item.title}: {item.reason or item.explanation}")
     if spec.login.methods == ["magic_link"]:
-        lines.append("Login methods: magic links are the only way in, so if email delivery "
-                     "fails nobody can sign in.")
+        lines.append(
+            "Login methods: magic links are the only way in, so if email delivery "
+            "fails nobody can sign in."
+        )
     return lines
 
 

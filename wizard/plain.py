@@ -36,8 +36,13 @@ def _ask(question: Any) -> Any:
 class PlainWizard:
     """Walks the checklist's steps in order; `spec` holds the answers so far."""
 
-    def __init__(self, dest: Path | None, spec: LaunchSpec | None = None, mode: str = "new",
-                 checklist: Checklist | None = None) -> None:
+    def __init__(
+        self,
+        dest: Path | None,
+        spec: LaunchSpec | None = None,
+        mode: str = "new",
+        checklist: Checklist | None = None,
+    ) -> None:
         self.dest = Path(os.path.abspath(dest)) if dest is not None else None
         self.spec = spec.model_copy(deep=True) if spec is not None else answers.blank_spec()
         self.mode = mode
@@ -69,16 +74,21 @@ class PlainWizard:
 
     def _welcome(self) -> int:
         say("Shipyard: a backend for your frontend.")
-        say("A backend is the part of your app that runs on a server: it keeps the data, checks "
+        say(
+            "A backend is the part of your app that runs on a server: it keeps the data, checks "
             "who is signed in and decides who may see or change what. Shipyard builds one from "
-            "your answers. Nothing is written into the project folder until you confirm at the end.")
+            "your answers. Nothing is written into the project folder until you confirm at the end."
+        )
         say("Press Ctrl-C at any time to stop; your answers are saved as you go.")
         draft = drafts.find_draft(self.dest)
         if draft is None:
             return 0
         title = draft.spec.app.title or "your app"
-        if _ask(questionary.confirm(f"Resume the answers for {title} saved in {draft.path}?",
-                                    default=True)):
+        if _ask(
+            questionary.confirm(
+                f"Resume the answers for {title} saved in {draft.path}?", default=True
+            )
+        ):
             self.spec, self.dest, self.draft_file = draft.spec, self.dest or draft.dest, draft.path
             ids = [step.id for step in self.steps]
             return ids.index(draft.step) if draft.step in ids else len(self.steps)
@@ -118,16 +128,32 @@ class PlainWizard:
 
     def ask_basics(self, step: Step) -> None:
         spec = self.spec
-        title = _ask(questionary.text(_q(step.item("app-title")), default=spec.app.title,
-                                      validate=lambda text: bool(text.strip()) or "type a title"))
-        name = _ask(questionary.text(
-            _q(step.item("app-name")), default=spec.app.name or answers.slugify(title),
-            validate=lambda text: answers.app_problem(title, text.strip(), []).get("name") or True))
-        roles = _ask(questionary.text(
-            _q(step.item("roles")) + " (commas between them; empty for none)",
-            default=", ".join(spec.roles),
-            validate=lambda text: answers.app_problem(title, name.strip(),
-                                                      answers.split_words(text)).get("roles") or True))
+        title = _ask(
+            questionary.text(
+                _q(step.item("app-title")),
+                default=spec.app.title,
+                validate=lambda text: bool(text.strip()) or "type a title",
+            )
+        )
+        name = _ask(
+            questionary.text(
+                _q(step.item("app-name")),
+                default=spec.app.name or answers.slugify(title),
+                validate=lambda text: (
+                    answers.app_problem(title, text.strip(), []).get("name") or True
+                ),
+            )
+        )
+        roles = _ask(
+            questionary.text(
+                _q(step.item("roles")) + " (commas between them; empty for none)",
+                default=", ".join(spec.roles),
+                validate=lambda text: (
+                    answers.app_problem(title, name.strip(), answers.split_words(text)).get("roles")
+                    or True
+                ),
+            )
+        )
         spec.app = App(title=title.strip(), name=name.strip())
         spec.roles = [role for role in answers.split_words(roles) if role != "admin"]
 
@@ -137,12 +163,16 @@ class PlainWizard:
             self._new_objects(step)
             return
         while True:
-            summary = ", ".join(f"{name} ({len(obj.fields)} fields)" for name, obj in self.spec.objects.items())
+            summary = ", ".join(
+                f"{name} ({len(obj.fields)} fields)" for name, obj in self.spec.objects.items()
+            )
             options = [Choice("Done with objects", "done"), Choice("Add an object", "add")]
             for name in self.spec.objects:
-                options += [Choice(f"Change the fields of {name}", ("fields", name)),
-                            Choice(f"Rename {name}", ("rename", name)),
-                            Choice(f"Delete {name}", ("delete", name))]
+                options += [
+                    Choice(f"Change the fields of {name}", ("fields", name)),
+                    Choice(f"Rename {name}", ("rename", name)),
+                    Choice(f"Delete {name}", ("delete", name)),
+                ]
             choice = _ask(questionary.select(f"Objects: {summary}. What next?", choices=options))
             if choice == "done":
                 return
@@ -188,11 +218,15 @@ class PlainWizard:
                 pass
             return
         while True:
-            listed = "; ".join(f"{name}: {answers.field_summary(f)}" for name, f in obj.fields.items())
+            listed = "; ".join(
+                f"{name}: {answers.field_summary(f)}" for name, f in obj.fields.items()
+            )
             options = [Choice(f"Done with {object_name}", "done"), Choice("Add a field", "add")]
             options += [Choice(f"Change {name}", ("edit", name)) for name in obj.fields]
             options += [Choice(f"Delete {name}", ("delete", name)) for name in obj.fields]
-            choice = _ask(questionary.select(f"{object_name} holds {listed}. What next?", choices=options))
+            choice = _ask(
+                questionary.select(f"{object_name} holds {listed}. What next?", choices=options)
+            )
             if choice == "done":
                 return
             if choice == "add":
@@ -205,30 +239,59 @@ class PlainWizard:
     def _field(self, object_name: str, current: str | None) -> bool:
         """Ask one field; False when the founder gave no name (nothing to add)."""
         old = self.spec.objects[object_name].fields.get(current or "")
-        name = str(_ask(questionary.text(
-            f"{object_name}: field name (like title; empty to finish)" if current is None
-            else f"{object_name}: name of the field {current}", default=current or "",
-            validate=lambda t: True if not t.strip() else
-            answers.field_problem(self.spec, object_name, t.strip(), FieldSpec(type="string"), current)
-            or True))).strip()
+        name = str(
+            _ask(
+                questionary.text(
+                    f"{object_name}: field name (like title; empty to finish)"
+                    if current is None
+                    else f"{object_name}: name of the field {current}",
+                    default=current or "",
+                    validate=lambda t: (
+                        True
+                        if not t.strip()
+                        else answers.field_problem(
+                            self.spec, object_name, t.strip(), FieldSpec(type="string"), current
+                        )
+                        or True
+                    ),
+                )
+            )
+        ).strip()
         if not name:
             return False
         kinds = [Choice(f"{kind}: {label}", kind) for kind, label in answers.FIELD_TYPES.items()]
-        kind = _ask(questionary.select(f"What does {name} hold?", choices=kinds,
-                                       default=old.type if old else "string"))
+        kind = _ask(
+            questionary.select(
+                f"What does {name} hold?", choices=kinds, default=old.type if old else "string"
+            )
+        )
         values: dict[str, Any] = {"type": kind}
         if kind == "ref":
-            values["to"] = _ask(questionary.select(f"Which object does {name} link to?",
-                                                   choices=list(self.spec.objects)))
-        values["required"] = _ask(questionary.confirm(f"Must {name} always be filled in?",
-                                                      default=bool(old and old.required)))
+            values["to"] = _ask(
+                questionary.select(
+                    f"Which object does {name} link to?", choices=list(self.spec.objects)
+                )
+            )
+        values["required"] = _ask(
+            questionary.confirm(
+                f"Must {name} always be filled in?", default=bool(old and old.required)
+            )
+        )
         if kind in _TEXTUAL:
-            values["max_length"] = _number(f"Longest {name} allowed, in characters (empty: no limit)",
-                                           old.max_length if old else None, int, minimum=1)
+            values["max_length"] = _number(
+                f"Longest {name} allowed, in characters (empty: no limit)",
+                old.max_length if old else None,
+                int,
+                minimum=1,
+            )
         if kind in _NUMERIC:
             parse = int if kind == "int" else float
-            values["min"] = _number(f"Smallest {name} allowed (empty: no limit)", old.min if old else None, parse)
-            values["max"] = _number(f"Largest {name} allowed (empty: no limit)", old.max if old else None, parse)
+            values["min"] = _number(
+                f"Smallest {name} allowed (empty: no limit)", old.min if old else None, parse
+            )
+            values["max"] = _number(
+                f"Largest {name} allowed (empty: no limit)", old.max if old else None, parse
+            )
         if kind not in _NO_DEFAULT:
             values["default"] = _default(name, kind, old.default if old else None)
         field = FieldSpec(**{key: value for key, value in values.items() if value is not None})
@@ -245,9 +308,13 @@ class PlainWizard:
         labels = {choice.value: choice.label for choice in item.choices}
         for name, obj in self.spec.objects.items():
             options = [Choice(labels["creator"], "creator")]
-            options += [Choice(labels["parent"].replace("{parent}", ref), ref) for ref in obj.ref_fields]
+            options += [
+                Choice(labels["parent"].replace("{parent}", ref), ref) for ref in obj.ref_fields
+            ]
             options += [Choice(labels["none"], "none")]
-            owner = _ask(questionary.select(f"Who owns a {name}?", choices=options, default=obj.owner))
+            owner = _ask(
+                questionary.select(f"Who owns a {name}?", choices=options, default=obj.owner)
+            )
             if owner != obj.owner:
                 answers.set_owner(self.spec, name, owner)
                 obj.permissions = answers.default_permissions(obj)
@@ -257,38 +324,58 @@ class PlainWizard:
         _explain(item)
         for choice in item.choices:
             say(f"  {choice.label}: {' '.join(choice.why.split())}")
-        chosen = _ask(questionary.checkbox(
-            _q(item), choices=[Choice(c.label, c.value, checked=c.value in self.spec.login.methods)
-                               for c in item.choices],
-            validate=lambda picked: bool(picked) or "tick at least one (Space ticks)"))
+        chosen = _ask(
+            questionary.checkbox(
+                _q(item),
+                choices=[
+                    Choice(c.label, c.value, checked=c.value in self.spec.login.methods)
+                    for c in item.choices
+                ],
+                validate=lambda picked: bool(picked) or "tick at least one (Space ticks)",
+            )
+        )
         self.spec.login.methods = chosen
 
     def ask_permissions(self, step: Step) -> None:
         _explain(step.item("permissions"))
-        say("For each question, tick everyone who may do it (Space ticks, Enter goes on). "
-            "Ticking nobody means: nobody but admins.")
+        say(
+            "For each question, tick everyone who may do it (Space ticks, Enter goes on). "
+            "Ticking nobody means: nobody but admins."
+        )
         for name, obj in self.spec.objects.items():
             terms = answers.term_choices(self.spec, name)
             for action in ACTIONS:
                 rule = obj.permissions.rule(action)
                 question = answers.permission_sentence(name, action, None).split("?")[0] + "?"
-                picked = _ask(questionary.checkbox(question, choices=[
-                    Choice(answers.term_phrase(term), term, checked=term in rule.terms) for term in terms]))
+                picked = _ask(
+                    questionary.checkbox(
+                        question,
+                        choices=[
+                            Choice(answers.term_phrase(term), term, checked=term in rule.terms)
+                            for term in terms
+                        ],
+                    )
+                )
                 setattr(obj.permissions, action, answers.make_rule(self.spec, name, set(picked)))
 
     def ask_frontend(self, step: Step) -> None:
         item = step.item("cors-origins")
-        text = _ask(questionary.text(
-            _q(item) + " (commas between addresses)", default=", ".join(self.spec.frontend.origins),
-            validate=lambda t: answers.origin_problem(answers.split_words(t)) or True))
+        text = _ask(
+            questionary.text(
+                _q(item) + " (commas between addresses)",
+                default=", ".join(self.spec.frontend.origins),
+                validate=lambda t: answers.origin_problem(answers.split_words(t)) or True,
+            )
+        )
         self.spec.frontend.origins = answers.split_words(text)
 
     def ask_staging(self, step: Step) -> None:
         item = step.item("staging-target")
         _explain(item)
         options = [Choice(f"{c.label} ({c.why})", c.value) for c in item.choices]
-        self.spec.staging.target = _ask(questionary.select(_q(item), choices=options,
-                                                           default=self.spec.staging.target))
+        self.spec.staging.target = _ask(
+            questionary.select(_q(item), choices=options, default=self.spec.staging.target)
+        )
 
     # --- review -------------------------------------------------------------------------------
 
@@ -300,13 +387,18 @@ class PlainWizard:
         if not problems:
             say(dump_spec(self.spec).rstrip())
         warnings = answers.launch_warnings(self.spec)
-        say("What the launch check would warn about:" if warnings else "The launch check has nothing to warn about.")
+        say(
+            "What the launch check would warn about:"
+            if warnings
+            else "The launch check has nothing to warn about."
+        )
         for warning in warnings:
             say(f"  ! {warning}")
         for path, message in problems:
             say(f"  Fix first ({answers.screen_of(path)}): {message}")
-        accept = ("Save shipyard.yaml" if self.mode == "edit"
-                  else f"Create the project in {self.target}")
+        accept = (
+            "Save shipyard.yaml" if self.mode == "edit" else f"Create the project in {self.target}"
+        )
         options = [] if problems else [Choice(accept, "accept")]
         options += [Choice(f"Change: {step.title}", index) for index, step in enumerate(self.steps)]
         return _ask(questionary.select("What next?", choices=options))  # type: ignore[no-any-return]
@@ -320,7 +412,9 @@ def _explain(item: Item) -> None:
     say(" ".join(item.why.split()))
 
 
-def _number(label: str, current: Any, parse: Callable[[str], Any], minimum: float | None = None) -> Any:
+def _number(
+    label: str, current: Any, parse: Callable[[str], Any], minimum: float | None = None
+) -> Any:
     def valid(text: str) -> bool | str:
         if not text.strip():
             return True
@@ -330,14 +424,21 @@ def _number(label: str, current: Any, parse: Callable[[str], Any], minimum: floa
             return "type a whole number" if parse is int else "type a number"
         return True if minimum is None or value >= minimum else f"use {minimum} or more"
 
-    text = _ask(questionary.text(label, default="" if current is None else str(current), validate=valid))
+    text = _ask(
+        questionary.text(label, default="" if current is None else str(current), validate=valid)
+    )
     return parse(text.strip()) if text.strip() else None
 
 
 def _default(name: str, kind: str, current: Any) -> Any:
     if kind == "bool":
-        choice = _ask(questionary.select(f"Default for {name}", choices=["none", "yes", "no"],
-                                         default={True: "yes", False: "no"}.get(current, "none")))
+        choice = _ask(
+            questionary.select(
+                f"Default for {name}",
+                choices=["none", "yes", "no"],
+                default={True: "yes", False: "no"}.get(current, "none"),
+            )
+        )
         return {"yes": True, "no": False}.get(choice)
     if kind in _NUMERIC:
         return _number(f"Default {name} (empty: none)", current, int if kind == "int" else float)
@@ -376,6 +477,8 @@ def edit(spec: LaunchSpec, project: Path) -> LaunchSpec:
 def _on_disk(wizard: PlainWizard) -> str:
     where = f" into {wizard.target}" if wizard.target else ""
     if wizard.draft_file is not None and wizard.draft_file.exists():
-        return (f"Cancelled: nothing was written{where}. Your answers are saved in "
-                f"{wizard.draft_file}; run `shipyard new --plain` with the same folder to resume.")
+        return (
+            f"Cancelled: nothing was written{where}. Your answers are saved in "
+            f"{wizard.draft_file}; run `shipyard new --plain` with the same folder to resume."
+        )
     return f"Cancelled: nothing was written{where}."

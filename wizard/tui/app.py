@@ -53,9 +53,15 @@ class ShipyardApp(App["LaunchSpec | None"]):
         Binding("ctrl+c", "quit_wizard", "Quit", show=False, priority=True),
     ]
 
-    def __init__(self, dest: Path | None = None, *, spec: LaunchSpec | None = None,
-                 mode: str = "new", checklist: Checklist | None = None,
-                 save_drafts: bool = True) -> None:
+    def __init__(
+        self,
+        dest: Path | None = None,
+        *,
+        spec: LaunchSpec | None = None,
+        mode: str = "new",
+        checklist: Checklist | None = None,
+        save_drafts: bool = True,
+    ) -> None:
         styles = ["shipyard.tcss", *(["no_color.tcss"] if os.environ.get("NO_COLOR") else [])]
         super().__init__(css_path=[Path(__file__).parent / name for name in styles])
         self.dest = Path(os.path.abspath(dest)) if dest is not None else None
@@ -134,17 +140,23 @@ class ShipyardApp(App["LaunchSpec | None"]):
                 self.dest = self.dest or draft.dest
                 self.draft_file = draft.path
                 self.permissions_touched = set(self.spec.objects)
-                index = next((i for i, s in enumerate(self.steps) if s.id == draft.step), len(self.steps))
+                index = next(
+                    (i for i, s in enumerate(self.steps) if s.id == draft.step), len(self.steps)
+                )
                 self.show_step(index)
             elif key == "n":
                 from wizard import drafts
 
                 drafts.discard_draft(draft.path)
 
-        self.push_screen(Choice(
-            "Pick up where you left off?",
-            f"Answers for {title} were saved in {draft.path} (you were at: {step}).",
-            [("r", "Resume"), ("n", "Start over")]), answered)
+        self.push_screen(
+            Choice(
+                "Pick up where you left off?",
+                f"Answers for {title} were saved in {draft.path} (you were at: {step}).",
+                [("r", "Resume"), ("n", "Start over")],
+            ),
+            answered,
+        )
 
     # --- moving between steps -------------------------------------------------------------------
 
@@ -211,8 +223,13 @@ class ShipyardApp(App["LaunchSpec | None"]):
         try:
             check_destination(target)
         except ShipyardError as problem:
-            self.push_screen(Choice("That folder cannot be used", f"{problem.message}\n{problem.hint or ''}",
-                                    [("enter", "Back to the review")]))
+            self.push_screen(
+                Choice(
+                    "That folder cannot be used",
+                    f"{problem.message}\n{problem.hint or ''}",
+                    [("enter", "Back to the review")],
+                )
+            )
             return
         from wizard.tui.progress import ProgressScreen
 
@@ -247,11 +264,16 @@ class ShipyardApp(App["LaunchSpec | None"]):
             else:
                 self.show_step(len(self.steps))
 
-        self.push_screen(Choice("The project was not created",
-                                f"{message.message}\n{message.hint or ''}\nNothing was left in "
-                                f"{self.target}; your answers are kept.",
-                                [("r", "Try again"), ("b", "Back to the review"), ("q", "Quit")],
-                                classes="error"), answered)
+        self.push_screen(
+            Choice(
+                "The project was not created",
+                f"{message.message}\n{message.hint or ''}\nNothing was left in "
+                f"{self.target}; your answers are kept.",
+                [("r", "Try again"), ("b", "Back to the review"), ("q", "Quit")],
+                classes="error",
+            ),
+            answered,
+        )
 
     def on_done_screen_closed(self) -> None:
         self.exit(self.spec)
@@ -273,8 +295,11 @@ class ShipyardApp(App["LaunchSpec | None"]):
             self.draft_file = drafts.save_draft(target, self.spec, step)
         except OSError as exc:
             self.save_drafts = False
-            self.notify(f"Your answers cannot be saved as you go ({exc.strerror}); "
-                        "finish in one sitting.", title="No draft", severity="warning")
+            self.notify(
+                f"Your answers cannot be saved as you go ({exc.strerror}); finish in one sitting.",
+                title="No draft",
+                severity="warning",
+            )
 
     def _on_disk(self) -> str:
         """What quitting now leaves on disk, as the sentence printed after the wizard closes."""
@@ -284,8 +309,10 @@ class ShipyardApp(App["LaunchSpec | None"]):
         where = f" into {_shown(target)}" if target else ""
         if self.draft_file is not None and self.draft_file.exists():
             again = f"shipyard new {_shown(self.dest)}" if self.dest else "shipyard new"
-            return (f"Cancelled: nothing was written{where}. Your answers are saved in "
-                    f"{_shown(self.draft_file)}; run `{again}` to pick up where you left off.")
+            return (
+                f"Cancelled: nothing was written{where}. Your answers are saved in "
+                f"{_shown(self.draft_file)}; run `{again}` to pick up where you left off."
+            )
         return f"Cancelled: nothing was written{where}."
 
     def _fatal_error(self) -> None:
@@ -299,8 +326,10 @@ class ShipyardApp(App["LaunchSpec | None"]):
 
     def action_quit_wizard(self) -> None:
         if self.busy:
-            self.notify("Shipyard is creating the project; it takes a few seconds more.",
-                        title="Please wait")
+            self.notify(
+                "Shipyard is creating the project; it takes a few seconds more.",
+                title="Please wait",
+            )
             return
         if self.created is not None:
             self.exit(self.spec)
@@ -319,9 +348,17 @@ class ShipyardApp(App["LaunchSpec | None"]):
                 self.quit_message = message
                 self.exit(None)
 
-        warning = message.removeprefix("Cancelled: ").replace("nothing was written", "nothing has been written", 1)
-        self.push_screen(Choice("Quit Shipyard?", warning[0].upper() + warning[1:],
-                                [("y", "Quit"), ("n", "Keep going")]), answered)
+        warning = message.removeprefix("Cancelled: ").replace(
+            "nothing was written", "nothing has been written", 1
+        )
+        self.push_screen(
+            Choice(
+                "Quit Shipyard?",
+                warning[0].upper() + warning[1:],
+                [("y", "Quit"), ("n", "Keep going")],
+            ),
+            answered,
+        )
 
 
 def _shown(path: Path | None) -> str:

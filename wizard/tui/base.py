@@ -54,8 +54,11 @@ class StepScreen(Screen[None]):
         self.total = total
 
     def compose(self) -> ComposeResult:
-        yield Static(f"Shipyard · step {self.number} of {self.total} · {self.step.title}",
-                     classes="step-heading", markup=False)
+        yield Static(
+            f"Shipyard · step {self.number} of {self.total} · {self.step.title}",
+            classes="step-heading",
+            markup=False,
+        )
         if self.step.intro:
             yield Static(" ".join(self.step.intro.split()), classes="intro", markup=False)
         yield from self.compose_body()
@@ -99,8 +102,10 @@ class StepScreen(Screen[None]):
     def action_why(self) -> None:
         from wizard.tui.dialogs import Choice
 
-        text = "\n\n".join(f"{item.question or item.title}\n{' '.join(item.why.split())}"
-                           for item in self.step.items)
+        text = "\n\n".join(
+            f"{item.question or item.title}\n{' '.join(item.why.split())}"
+            for item in self.step.items
+        )
         self.app.push_screen(Choice(self.step.title, text, [("enter", "Close")]))
 
     def action_back(self) -> None:

@@ -19,19 +19,33 @@ class BasicsScreen(StepScreen):
 
     def compose_body(self) -> ComposeResult:
         spec = self.spec
-        self._name_follows_title = not spec.app.name or spec.app.name == answers.slugify(spec.app.title)
+        self._name_follows_title = not spec.app.name or spec.app.name == answers.slugify(
+            spec.app.title
+        )
         with VerticalScroll(classes="body"):
             yield from self.question("app-title")
-            yield Input(spec.app.title, placeholder=str(self.item("app-title").default),
-                        id="title", compact=True)
+            yield Input(
+                spec.app.title,
+                placeholder=str(self.item("app-title").default),
+                id="title",
+                compact=True,
+            )
             yield Static("", id="title-problem", classes="field-problem", markup=False)
             yield from self.question("app-name")
-            yield Input(spec.app.name, placeholder=str(self.item("app-name").default),
-                        id="name", compact=True)
+            yield Input(
+                spec.app.name,
+                placeholder=str(self.item("app-name").default),
+                id="name",
+                compact=True,
+            )
             yield Static("", id="name-problem", classes="field-problem", markup=False)
             yield from self.question("roles")
-            yield Input(", ".join(spec.roles), placeholder="for example: staff, teacher", id="roles",
-                        compact=True)
+            yield Input(
+                ", ".join(spec.roles),
+                placeholder="for example: staff, teacher",
+                id="roles",
+                compact=True,
+            )
             yield Static("", id="roles-problem", classes="field-problem", markup=False)
 
     _position = 0
@@ -77,7 +91,9 @@ class BasicsScreen(StepScreen):
 
     def save_answers(self) -> None:
         self.spec.app = App(name=self._value("name").strip(), title=self._value("title").strip())
-        self.spec.roles = [role for role in answers.split_words(self._value("roles")) if role != "admin"]
+        self.spec.roles = [
+            role for role in answers.split_words(self._value("roles")) if role != "admin"
+        ]
 
     def _validate(self, touched: str = "") -> dict[str, str]:
         problems = answers.app_problem(self.spec.app.title, self.spec.app.name, self.spec.roles)

@@ -18,8 +18,9 @@ class Choice(ModalScreen[str]):
 
     BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "choose('escape')", "Cancel")]
 
-    def __init__(self, title: str, message: str, options: list[tuple[str, str]],
-                 *, classes: str = "") -> None:
+    def __init__(
+        self, title: str, message: str, options: list[tuple[str, str]], *, classes: str = ""
+    ) -> None:
         super().__init__(classes=f"dialog {classes}".strip())
         self.title_text = title
         self.message = message
@@ -31,8 +32,11 @@ class Choice(ModalScreen[str]):
             yield Static(self.message, classes="dialog-message", markup=False)
             with Horizontal(classes="dialog-buttons"):
                 for index, (key, label) in enumerate(self.options):
-                    yield Button(Content(f"{label} ({key})"), id=f"choice-{key}",
-                                 variant="primary" if index == 0 else "default")
+                    yield Button(
+                        Content(f"{label} ({key})"),
+                        id=f"choice-{key}",
+                        variant="primary" if index == 0 else "default",
+                    )
 
     def on_key(self, event: events.Key) -> None:
         if event.key in {key for key, _label in self.options}:

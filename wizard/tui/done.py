@@ -33,10 +33,16 @@ class DoneScreen(Screen[None]):
 
     def compose(self) -> ComposeResult:
         shown = _relative(self.path)
-        yield Static(f"Shipyard · {self.spec.app.title} is ready", classes="step-heading", markup=False)
+        yield Static(
+            f"Shipyard · {self.spec.app.title} is ready", classes="step-heading", markup=False
+        )
         with VerticalScroll(classes="body"):
-            yield Static(f"Your backend is in {self.path}\nIt is committed to Git; its secrets are in "
-                         ".env, which Git ignores.", classes="question", markup=False)
+            yield Static(
+                f"Your backend is in {self.path}\nIt is committed to Git; its secrets are in "
+                ".env, which Git ignores.",
+                classes="question",
+                markup=False,
+            )
             up = "shipyard up" + (" --target local" if self.spec.staging.target == "local" else "")
             routes = ", ".join(f"/api/{route_name(name)}" for name in self.spec.objects)
             yield Static(
@@ -46,7 +52,9 @@ class DoneScreen(Screen[None]):
                 "  3. open the API address with /docs added to try every endpoint\n"
                 "  4. shipyard check     the launch checklist, against the running API\n"
                 "  5. shipyard publish   puts the project on GitHub",
-                classes="plan", markup=False)
+                classes="plan",
+                markup=False,
+            )
             yield Static(
                 "Addresses once staging runs (the port is printed by shipyard up):\n"
                 "  API docs:  <api address>/docs\n"
@@ -54,7 +62,9 @@ class DoneScreen(Screen[None]):
                 f"  Your data: {routes}\n"
                 f"Tell your frontend to call the API address; it accepts requests from "
                 f"{', '.join(self.spec.frontend.origins) or 'no browser origins yet'}.",
-                classes="why", markup=False)
+                classes="why",
+                markup=False,
+            )
         yield Static("Press Enter to finish.", classes="call-to-action")
         yield Footer(compact=True)
 

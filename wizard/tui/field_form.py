@@ -33,41 +33,83 @@ class FieldForm(ModalScreen[tuple[str, FieldSpec] | None]):
         self.spec = spec
         self.object_name = object_name
         self.current = current
-        self.field = (spec.objects[object_name].fields[current].model_copy()
-                      if current else FieldSpec(type="string"))
+        self.field = (
+            spec.objects[object_name].fields[current].model_copy()
+            if current
+            else FieldSpec(type="string")
+        )
 
     def compose(self) -> ComposeResult:
         field = self.field
         targets = [(name, name) for name in self.spec.objects]
-        others = [name for name in self.spec.objects if name != self.object_name] or list(self.spec.objects)
+        others = [name for name in self.spec.objects if name != self.object_name] or list(
+            self.spec.objects
+        )
         target = field.to if field.to in self.spec.objects else others[0]
         with Vertical(classes="dialog-box field-form"):
-            heading = f"{self.object_name}: " + (f"edit {self.current}" if self.current else "add a field")
+            heading = f"{self.object_name}: " + (
+                f"edit {self.current}" if self.current else "add a field"
+            )
             yield Static(heading, classes="dialog-title", markup=False)
             with Grid(classes="form-grid"):
                 yield Label("Name")
                 yield Input(self.current or "", placeholder="title", id="field-name", compact=True)
                 yield Label("Holds")
-                yield Select([(f"{kind}: {label}", kind) for kind, label in answers.FIELD_TYPES.items()],
-                             value=field.type, allow_blank=False, id="field-type", compact=True)
+                yield Select(
+                    [(f"{kind}: {label}", kind) for kind, label in answers.FIELD_TYPES.items()],
+                    value=field.type,
+                    allow_blank=False,
+                    id="field-type",
+                    compact=True,
+                )
                 yield Label("Links to", classes="ref-only")
-                yield Select(targets, value=target, allow_blank=False, id="field-to", compact=True,
-                             classes="ref-only")
+                yield Select(
+                    targets,
+                    value=target,
+                    allow_blank=False,
+                    id="field-to",
+                    compact=True,
+                    classes="ref-only",
+                )
                 yield Label("Required")
-                yield Tick("must always be filled in", field.required, id="field-required",
-                               compact=True)
+                yield Tick(
+                    "must always be filled in", field.required, id="field-required", compact=True
+                )
                 yield Label("Max length", classes="text-only")
-                yield Input(_shown(field.max_length), placeholder="e.g. 120", id="field-max-length",
-                            compact=True, classes="text-only", type="integer")
+                yield Input(
+                    _shown(field.max_length),
+                    placeholder="e.g. 120",
+                    id="field-max-length",
+                    compact=True,
+                    classes="text-only",
+                    type="integer",
+                )
                 yield Label("Smallest", classes="number-only")
-                yield Input(_shown(field.min), placeholder="no limit", id="field-min", compact=True,
-                            classes="number-only", type="number")
+                yield Input(
+                    _shown(field.min),
+                    placeholder="no limit",
+                    id="field-min",
+                    compact=True,
+                    classes="number-only",
+                    type="number",
+                )
                 yield Label("Largest", classes="number-only")
-                yield Input(_shown(field.max), placeholder="no limit", id="field-max", compact=True,
-                            classes="number-only", type="number")
+                yield Input(
+                    _shown(field.max),
+                    placeholder="no limit",
+                    id="field-max",
+                    compact=True,
+                    classes="number-only",
+                    type="number",
+                )
                 yield Label("Default", classes="default-only")
-                yield Input(_shown(field.default), placeholder="none", id="field-default",
-                            compact=True, classes="default-only")
+                yield Input(
+                    _shown(field.default),
+                    placeholder="none",
+                    id="field-default",
+                    compact=True,
+                    classes="default-only",
+                )
             yield Static("", id="field-problem", classes="field-problem", markup=False)
             yield Static("Tab next · Ctrl+S save · Esc cancel", classes="key-help")
         yield Footer(compact=True)
@@ -78,9 +120,12 @@ class FieldForm(ModalScreen[tuple[str, FieldSpec] | None]):
 
     def _show_options(self) -> None:
         kind = self.query_one("#field-type", Select).value
-        for selector, shown in ((".ref-only", kind == "ref"), (".text-only", kind in _TEXTUAL),
-                                (".number-only", kind in _NUMERIC),
-                                (".default-only", kind not in _NO_DEFAULT)):
+        for selector, shown in (
+            (".ref-only", kind == "ref"),
+            (".text-only", kind in _TEXTUAL),
+            (".number-only", kind in _NUMERIC),
+            (".default-only", kind not in _NO_DEFAULT),
+        ):
             for widget in self.query(selector):
                 widget.display = shown
 
@@ -103,8 +148,10 @@ class FieldForm(ModalScreen[tuple[str, FieldSpec] | None]):
         """The form as (name, field, problem)."""
         name = self.query_one("#field-name", Input).value.strip()
         kind = str(self.query_one("#field-type", Select).value)
-        values: dict[str, Any] = {"type": kind,
-                                  "required": self.query_one("#field-required", Checkbox).value}
+        values: dict[str, Any] = {
+            "type": kind,
+            "required": self.query_one("#field-required", Checkbox).value,
+        }
         try:
             if kind == "ref":
                 target = self.query_one("#field-to", Select).value
@@ -124,7 +171,11 @@ class FieldForm(ModalScreen[tuple[str, FieldSpec] | None]):
         if values.get("max_length") is not None and values["max_length"] < 1:
             return name, None, "max length must be 1 or more"
         field = FieldSpec(**{key: value for key, value in values.items() if value is not None})
-        return name, field, answers.field_problem(self.spec, self.object_name, name, field, self.current)
+        return (
+            name,
+            field,
+            answers.field_problem(self.spec, self.object_name, name, field, self.current),
+        )
 
     def _check(self) -> bool:
         name, _field, problem = self._read()

@@ -14,8 +14,12 @@ class FrontendScreen(StepScreen):
     def compose_body(self) -> ComposeResult:
         with VerticalScroll(classes="body"):
             yield from self.question("cors-origins")
-            yield Input(", ".join(self.spec.frontend.origins), id="origins", compact=True,
-                        placeholder="http://localhost:5173, https://app.example.com")
+            yield Input(
+                ", ".join(self.spec.frontend.origins),
+                id="origins",
+                compact=True,
+                placeholder="http://localhost:5173, https://app.example.com",
+            )
             yield Static("", id="origins-problem", classes="field-problem", markup=False)
             yield Static("Separate addresses with commas. Enter goes on.", classes="key-help")
 

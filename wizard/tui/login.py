@@ -16,14 +16,17 @@ class LoginScreen(StepScreen):
     def compose_body(self) -> ComposeResult:
         item = self.item("login-methods")
         chosen = set(self.spec.login.methods)
-        options = [(choice.label, choice.value, choice.value in chosen, " ".join(choice.why.split()))
-                   for choice in item.choices]
+        options = [
+            (choice.label, choice.value, choice.value in chosen, " ".join(choice.why.split()))
+            for choice in item.choices
+        ]
         with VerticalScroll(classes="body"):
             yield from self.question("login-methods")
             yield TickList(options, id="login-methods")
             yield Static("", id="login-chosen", classes="sentence", markup=False)
-            yield Static("Arrows move · Space or Enter ticks; tick as many as you like.",
-                         classes="key-help")
+            yield Static(
+                "Arrows move · Space or Enter ticks; tick as many as you like.", classes="key-help"
+            )
 
     def on_mount(self) -> None:
         self.query_one(TickList).focus()
@@ -31,8 +34,12 @@ class LoginScreen(StepScreen):
 
     def _summarise(self) -> None:
         item = self.item("login-methods")
-        chosen = [choice.label for choice in item.choices if choice.value in self.spec.login.methods]
-        text = f"Chosen: {', '.join(chosen)}." if chosen else "Nothing chosen yet: tick at least one."
+        chosen = [
+            choice.label for choice in item.choices if choice.value in self.spec.login.methods
+        ]
+        text = (
+            f"Chosen: {', '.join(chosen)}." if chosen else "Nothing chosen yet: tick at least one."
+        )
         self.query_one("#login-chosen", Static).update(text)
 
     def on_tick_list_changed(self, event: TickList.Changed) -> None:

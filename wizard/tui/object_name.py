@@ -29,8 +29,11 @@ class ObjectNameForm(ModalScreen[str | None]):
         with Vertical(classes="dialog-box"):
             title = f"Rename {self.current}" if self.current else "Add an object"
             yield Static(title, classes="dialog-title", markup=False)
-            yield Static("One thing your app stores, in the singular with a capital letter: "
-                         "Booking, Studio, Invoice.", classes="why")
+            yield Static(
+                "One thing your app stores, in the singular with a capital letter: "
+                "Booking, Studio, Invoice.",
+                classes="why",
+            )
             yield Input(self.current or "", placeholder="Booking", id="object-name", compact=True)
             yield Static("", id="object-name-problem", classes="field-problem", markup=False)
             yield Static("Enter save · Esc cancel", classes="key-help")

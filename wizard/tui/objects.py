@@ -38,8 +38,10 @@ class ObjectsScreen(StepScreen):
             with Vertical(id="field-column"):
                 yield Static("", id="fields-title", classes="pane-title", markup=False)
                 yield DataTable(id="fields", cursor_type="row", zebra_stripes=False)
-        yield Static("Object: a add, r rename, d delete │ Field: f add, e edit, x delete │ Tab switch",
-                     classes="key-help")
+        yield Static(
+            "Object: a add, r rename, d delete │ Field: f add, e edit, x delete │ Tab switch",
+            classes="key-help",
+        )
 
     _shown_object: str | None = None
 
@@ -70,8 +72,15 @@ class ObjectsScreen(StepScreen):
     def _refresh_objects(self, highlight: int | None = None) -> None:
         options = self.query_one("#objects", OptionList)
         options.clear_options()
-        options.add_options([Option(f"{name} ({len(obj.fields)} field{'' if len(obj.fields) == 1 else 's'})", id=name)
-                             for name, obj in self.spec.objects.items()])
+        options.add_options(
+            [
+                Option(
+                    f"{name} ({len(obj.fields)} field{'' if len(obj.fields) == 1 else 's'})",
+                    id=name,
+                )
+                for name, obj in self.spec.objects.items()
+            ]
+        )
         if self.spec.objects:
             count = len(self.spec.objects)
             options.highlighted = min(highlight or 0, count - 1)
@@ -141,13 +150,21 @@ class ObjectsScreen(StepScreen):
             self._refresh_objects(max(index - 1, 0))
             self.changed()
             if dangling:
-                self.notify(f"{', '.join(dangling)} still link to {current}; edit or delete them.",
-                            title="Links left behind", severity="warning")
+                self.notify(
+                    f"{', '.join(dangling)} still link to {current}; edit or delete them.",
+                    title="Links left behind",
+                    severity="warning",
+                )
 
         count = len(self.spec.objects[current].fields)
-        self.app.push_screen(Choice(f"Delete {current}?",
-                                    f"{current} and its {count} fields will be removed.",
-                                    [("y", "Delete"), ("n", "Keep it")]), answered)
+        self.app.push_screen(
+            Choice(
+                f"Delete {current}?",
+                f"{current} and its {count} fields will be removed.",
+                [("y", "Delete"), ("n", "Keep it")],
+            ),
+            answered,
+        )
 
     # --- fields ---------------------------------------------------------------------------------
 

@@ -56,12 +56,16 @@ class PermissionsScreen(StepScreen):
         text = ""
         if cell:
             name, action = cell
-            text = answers.permission_sentence(name, action, self.spec.objects[name].permissions.rule(action))
+            text = answers.permission_sentence(
+                name, action, self.spec.objects[name].permissions.rule(action)
+            )
         self.query_one("#cell-sentence", Static).update(text)
 
     def on_data_table_cell_highlighted(self, event: DataTable.CellHighlighted) -> None:
         if event.coordinate.column == 0:
-            self.query_one("#matrix", DataTable).cursor_coordinate = Coordinate(event.coordinate.row, 1)
+            self.query_one("#matrix", DataTable).cursor_coordinate = Coordinate(
+                event.coordinate.row, 1
+            )
         self._describe()
 
     def on_data_table_cell_selected(self, event: DataTable.CellSelected) -> None:
@@ -82,7 +86,9 @@ class PermissionsScreen(StepScreen):
             if isinstance(touched, set):
                 touched.add(name)
             table = self.query_one("#matrix", DataTable)
-            table.update_cell(name, action, answers.rule_phrase(rule, short=True), update_width=True)
+            table.update_cell(
+                name, action, answers.rule_phrase(rule, short=True), update_width=True
+            )
             self._describe()
             self.changed()
 

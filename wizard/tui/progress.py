@@ -45,10 +45,15 @@ class ProgressScreen(Screen[None]):
         self.target = target
 
     def compose(self) -> ComposeResult:
-        yield Static(f"Shipyard · creating {self.spec.app.title}", classes="step-heading",
-                     markup=False)
-        yield Static(f"Building the project in {self.target}. This takes a few seconds; "
-                     "nothing is left behind if it fails.", classes="intro", markup=False)
+        yield Static(
+            f"Shipyard · creating {self.spec.app.title}", classes="step-heading", markup=False
+        )
+        yield Static(
+            f"Building the project in {self.target}. This takes a few seconds; "
+            "nothing is left behind if it fails.",
+            classes="intro",
+            markup=False,
+        )
         with VerticalScroll(classes="body", id="events"):
             pass
         yield LoadingIndicator(id="working")
@@ -66,9 +71,12 @@ class ProgressScreen(Screen[None]):
         except ShipyardError as exc:
             self.post_message(self.Failed(exc.message, exc.hint))
         except Exception as exc:  # shown as a sentence, never a traceback
-            self.post_message(self.Failed(
-                f"Shipyard stopped on an unexpected problem: {type(exc).__name__}: {exc}",
-                "This is a bug in Shipyard, not something you did; please report it."))
+            self.post_message(
+                self.Failed(
+                    f"Shipyard stopped on an unexpected problem: {type(exc).__name__}: {exc}",
+                    "This is a bug in Shipyard, not something you did; please report it.",
+                )
+            )
         else:
             self.post_message(self.Finished(path))
 

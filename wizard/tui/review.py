@@ -45,19 +45,33 @@ class ReviewScreen(Screen[None]):
             yield Static(self._where(), classes="question", markup=False)
             problems = check(self.spec)
             if problems:
-                lines = "\n".join(f"  - {answers.screen_of(path)}: {message}" for path, message in problems)
-                yield Static(f"Fix these first (Ctrl+P goes back):\n{lines}", classes="problems -shown",
-                             markup=False)
-            yield Static("Asking the launch check about these answers…", id="warnings",
-                         classes="warnings", markup=False)
+                lines = "\n".join(
+                    f"  - {answers.screen_of(path)}: {message}" for path, message in problems
+                )
+                yield Static(
+                    f"Fix these first (Ctrl+P goes back):\n{lines}",
+                    classes="problems -shown",
+                    markup=False,
+                )
+            yield Static(
+                "Asking the launch check about these answers…",
+                id="warnings",
+                classes="warnings",
+                markup=False,
+            )
             notes = answers.safe_identifiers(self.spec)
             if notes:
                 yield Static("\n".join(notes), classes="why", markup=False)
-            yield Static("shipyard.yaml (every answer, in one file you can edit later):",
-                         classes="question")
+            yield Static(
+                "shipyard.yaml (every answer, in one file you can edit later):", classes="question"
+            )
             if not problems:
-                yield Static(Syntax(dump_spec(self.spec), "yaml", theme="ansi_dark",
-                                    background_color="default"), id="yaml")
+                yield Static(
+                    Syntax(
+                        dump_spec(self.spec), "yaml", theme="ansi_dark", background_color="default"
+                    ),
+                    id="yaml",
+                )
         yield Footer(compact=True)
 
     class Evaluated(Message):
@@ -77,8 +91,11 @@ class ReviewScreen(Screen[None]):
 
     def on_review_screen_evaluated(self, message: Evaluated) -> None:
         warnings = message.warnings
-        heading = "What the launch check would warn about:" if warnings else (
-            "The launch check has nothing to warn about in these answers.")
+        heading = (
+            "What the launch check would warn about:"
+            if warnings
+            else ("The launch check has nothing to warn about in these answers.")
+        )
         body = "\n".join(f"  ! {warning}" for warning in warnings)
         self.query_one("#warnings", Static).update(f"{heading}\n{body}".rstrip())
 
@@ -89,8 +106,11 @@ class ReviewScreen(Screen[None]):
 
     def action_confirm(self) -> None:
         if check(self.spec):
-            self.notify("Some answers need fixing first; they are listed at the top.",
-                        title="Not yet", severity="warning")
+            self.notify(
+                "Some answers need fixing first; they are listed at the top.",
+                title="Not yet",
+                severity="warning",
+            )
             return
         self.post_message(self.Confirmed())
 

@@ -32,15 +32,24 @@ class RulePicker(ModalScreen[Rule | None]):
 
     def compose(self) -> ComposeResult:
         chosen = set(self.rule.terms)
-        options = [(answers.term_phrase(term), index, term in chosen, "")
-                   for index, term in enumerate(answers.term_choices(self.spec, self.object_name))]
+        options = [
+            (answers.term_phrase(term), index, term in chosen, "")
+            for index, term in enumerate(answers.term_choices(self.spec, self.object_name))
+        ]
         with Vertical(classes="dialog-box"):
-            yield Static(answers.permission_sentence(self.object_name, self.action, None).split("?")[0] + "?",
-                         classes="dialog-title", markup=False)
+            yield Static(
+                answers.permission_sentence(self.object_name, self.action, None).split("?")[0]
+                + "?",
+                classes="dialog-title",
+                markup=False,
+            )
             yield TickList(options, id="rule-terms")
             yield Static("", id="rule-sentence", classes="why", markup=False)
-            yield Static("Arrows move · Space tick · Ctrl+S save · Esc cancel. "
-                         "Tick nothing for: nobody but admins.", classes="key-help")
+            yield Static(
+                "Arrows move · Space tick · Ctrl+S save · Esc cancel. "
+                "Tick nothing for: nobody but admins.",
+                classes="key-help",
+            )
         yield Footer(compact=True)
 
     def on_mount(self) -> None:

@@ -17,10 +17,15 @@ class StagingScreen(StepScreen):
             yield from self.question("staging-target")
             with RadioSet(id="staging-target", compact=True):
                 for choice in item.choices:
-                    yield Dot(choice.label, self.spec.staging.target == choice.value,
-                                      name=str(choice.value))
+                    yield Dot(
+                        choice.label,
+                        self.spec.staging.target == choice.value,
+                        name=str(choice.value),
+                    )
             for choice in item.choices:
-                yield Static(f"{choice.label.split(',')[0]}: {choice.why}", classes="why", markup=False)
+                yield Static(
+                    f"{choice.label.split(',')[0]}: {choice.why}", classes="why", markup=False
+                )
 
     def on_mount(self) -> None:
         self.query_one(RadioSet).focus()

@@ -43,13 +43,24 @@ class WelcomeScreen(Screen[None]):
         yield Static("Shipyard · a backend for your frontend", classes="step-heading")
         with VerticalScroll(classes="body"):
             yield Static(_ABOUT, classes="intro", markup=False)
-            plan = "\n".join(f"  {number}. {step.title}" for number, step in enumerate(self.steps, 1))
-            yield Static(f"You will answer {len(self.steps)} short steps, about ten minutes:\n{plan}",
-                         classes="plan", markup=False)
-            where = f"The project will be created in {self.target}." if self.target else (
-                "The project will be created in a new folder named after your app.")
-            yield Static(f"{where} Nothing is written there until you confirm at the end.",
-                         classes="why", markup=False)
+            plan = "\n".join(
+                f"  {number}. {step.title}" for number, step in enumerate(self.steps, 1)
+            )
+            yield Static(
+                f"You will answer {len(self.steps)} short steps, about ten minutes:\n{plan}",
+                classes="plan",
+                markup=False,
+            )
+            where = (
+                f"The project will be created in {self.target}."
+                if self.target
+                else ("The project will be created in a new folder named after your app.")
+            )
+            yield Static(
+                f"{where} Nothing is written there until you confirm at the end.",
+                classes="why",
+                markup=False,
+            )
             yield Static(_KEYS, classes="key-help", markup=False)
         yield Static("Press Enter to start.", classes="call-to-action")
         yield Footer(compact=True)
