@@ -35,6 +35,12 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--warmup", type=int, default=2, help="unmeasured wrk run before each one")
     parser.add_argument("--login-seconds", type=int, default=10)
     parser.add_argument("--connections", type=int, default=32)
+    parser.add_argument(
+        "--rounds",
+        type=int,
+        default=1,
+        help="measure each operation this many times, keep the median",
+    )
     parser.add_argument("--threads", type=int, default=2, help="wrk threads")
     parser.add_argument("--processes", default="1,2", help="server processes to measure, e.g. 1,2")
     parser.add_argument("--users", type=int, default=200)
@@ -149,16 +155,26 @@ def measure(
     for target in targets:
         target.start(processes)
     try:
-        for i, op in enumerate(ops):
-            order = targets if i % 2 == 0 else list(reversed(targets))
-            for target in order:
-                result = measure_one(target, op, files[target.name], args)
-                say(
-                    f"{target.name} x{processes} {op}: {result.requests_per_s:.0f} req/s, "
-                    f"p50 {result.p50_ms} ms, p99 {result.p99_ms} ms, {result.errors} errors, "
-                    f"CPU/request: server {result.server_cpu_ms} ms, PostgreSQL {result.db_cpu_ms} ms"
-                )
-                out[target.name][op] = result.as_dict()
+        turn = 0
+        for op in ops:
+            rounds: dict[str, list[Measured]] = {t.name: [] for t in targets}
+            for _ in range(args.rounds):
+                order = targets if turn % 2 == 0 else list(reversed(targets))
+                turn += 1
+                for target in order:
+                    result = measure_one(target, op, files[target.name], args)
+                    say(
+                        f"{target.name} x{processes} {op}: {result.requests_per_s:.0f} req/s, "
+                        f"p50 {result.p50_ms} ms, p99 {result.p99_ms} ms, {result.errors} errors, "
+                        f"CPU/request: server {result.server_cpu_ms} ms, PostgreSQL {result.db_cpu_ms} ms"
+                    )
+                    rounds[target.name].append(result)
+            for name, results in rounds.items():
+                # The median round by requests/s; every round's figures are kept beside it.
+                chosen = sorted(results, key=lambda m: m.requests_per_s)[len(results) // 2]
+                out[name][op] = chosen.as_dict()
+                if len(results) > 1:
+                    out[name][op]["rounds"] = [m.as_dict() for m in results]
     finally:
         for target in targets:
             target.stop()
@@ -189,6 +205,7 @@ def main(argv: list[str] | None = None) -> int:
             "users": args.users,
             "rows": args.rows,
             "operations": ops,
+            "rounds": args.rounds,
         },
         "machine": report.machine(),
         "versions": {},

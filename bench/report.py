@@ -82,7 +82,7 @@ def verdicts(results: dict[str, Any]) -> list[dict[str, Any]]:
 def table(results: dict[str, Any]) -> str:
     runs = results["runs"]
     lines = [
-        f"{'procs':>5} {'operation':<9} {'server':<16} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'errors':>7}"
+        f"{'procs':>5} {'operation':<9} {'server':<24} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'errors':>7}"
         f" {'cpu ms/req':>10} {'db ms/req':>9}",
     ]
     for processes in results["settings"]["processes"]:
@@ -91,18 +91,18 @@ def table(results: dict[str, Any]) -> str:
                 m = runs.get(name, {}).get(str(processes), {}).get(op)
                 if m:
                     lines.append(
-                        f"{processes:>5} {op:<9} {name:<16} {m['requests_per_s']:>9.0f} {m['p50_ms']:>8.1f}"
+                        f"{processes:>5} {op:<9} {name:<24} {m['requests_per_s']:>9.0f} {m['p50_ms']:>8.1f}"
                         f" {m['p99_ms']:>8.1f} {m['errors']:>7} {m.get('server_cpu_ms', 0):>10.2f}"
                         f" {m.get('db_cpu_ms', 0):>9.2f}"
                     )
     lines.append("")
     lines.append(
-        f"{'server':<16} {'procs':>5} {'operation':<9} {'vs Parse':>8} {'cpu':>6}  p99 no worse  errors  verdict"
+        f"{'server':<24} {'procs':>5} {'operation':<9} {'vs Parse':>8} {'cpu':>6}  p99 no worse  errors  verdict"
     )
     for v in results["verdicts"]:
         verdict = ("PASS" if v["pass"] else "FAIL") if v["gated"] else "(hash-bound)"
         lines.append(
-            f"{v['server']:<16} {v['processes']:>5} {v['operation']:<9} {v['ratio']:>7.2f}x {v['cpu_ratio'] or 0:>5.2f}x  {v['p99_no_worse']!s:<12}  "
+            f"{v['server']:<24} {v['processes']:>5} {v['operation']:<9} {v['ratio']:>7.2f}x {v['cpu_ratio'] or 0:>5.2f}x  {v['p99_no_worse']!s:<12}  "
             f"{v['errors']:>6}  {verdict}"
         )
     return "\n".join(lines)
