@@ -1,0 +1,51 @@
+"""`shipyard new --plain`: the wizard's checklist as line prompts (questionary), for basic terminals and screen readers."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from wizard import drafts
+from wizard.errors import Cancelled
+from wizard.plain.prompts import say
+from wizard.plain.walk import PlainWizard
+from wizard.spec import LaunchSpec
+
+__all__ = ["PlainWizard", "ask", "edit"]
+
+
+def ask(dest: Path | None) -> Path:
+    """Ask everything, create the project through the pipeline and return its folder."""
+    from wizard.pipeline import check_destination, create_project
+
+    if dest is not None:
+        check_destination(dest)  # say so now, not after every answer
+    wizard = PlainWizard(dest)
+    try:
+        spec = wizard.run()
+    except KeyboardInterrupt:
+        raise Cancelled(_on_disk(wizard)) from None
+    target = wizard.target
+    assert target is not None  # the review only accepts a valid spec
+    check_destination(target)
+    path = create_project(spec, target, on_event=lambda event: say(f"  {event.message}"))
+    drafts.discard_draft(wizard.draft_file)
+    return path
+
+
+def edit(spec: LaunchSpec, project: Path) -> LaunchSpec:
+    """Walk the prompts over an existing spec; returns the changed spec (not yet saved)."""
+    wizard = PlainWizard(project / "shipyard.yaml", spec=spec, mode="edit")
+    try:
+        return wizard.run()
+    except KeyboardInterrupt:
+        raise Cancelled("Cancelled: shipyard.yaml was not changed.") from None
+
+
+def _on_disk(wizard: PlainWizard) -> str:
+    where = f" into {wizard.target}" if wizard.target else ""
+    if wizard.draft_file is not None and wizard.draft_file.exists():
+        return (
+            f"Cancelled: nothing was written{where}. Your answers are saved in "
+            f"{wizard.draft_file}; run `shipyard new --plain` with the same folder to resume."
+        )
+    return f"Cancelled: nothing was written{where}."
