@@ -11,13 +11,13 @@ import pexpect
 import pytest
 from git import Repo
 
-from wizard import answers
+from wizard import answers, wording
 from wizard.spec import ACTIONS, load_spec
 from wizard.spec.rules import Term
 
 DOWN, ENTER, SPACE = "\x1b[B", "\r", " "
 SHIPYARD = str(Path(sys.executable).with_name("shipyard"))
-FIELD_TYPES = list(answers.FIELD_TYPES)
+FIELD_TYPES = list(wording.FIELD_TYPES)
 STUDIO_RULES = {
     "Studio": {
         "read": {"public"},

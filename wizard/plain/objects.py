@@ -7,7 +7,7 @@ from typing import Any
 import questionary
 from questionary import Choice
 
-from wizard import answers
+from wizard import answers, wording
 from wizard.checklist import Step
 from wizard.plain.prompts import (
     NO_DEFAULT,
@@ -96,7 +96,7 @@ class ObjectPrompts:
             return
         while True:
             listed = "; ".join(
-                f"{name}: {answers.field_summary(f)}" for name, f in obj.fields.items()
+                f"{name}: {wording.field_summary(f)}" for name, f in obj.fields.items()
             )
             options = [Choice(f"Done with {object_name}", "done"), Choice("Add a field", "add")]
             options += [Choice(f"Change {name}", ("edit", name)) for name in obj.fields]
@@ -136,7 +136,7 @@ class ObjectPrompts:
         ).strip()
         if not name:
             return False
-        kinds = [Choice(f"{kind}: {label}", kind) for kind, label in answers.FIELD_TYPES.items()]
+        kinds = [Choice(f"{kind}: {label}", kind) for kind, label in wording.FIELD_TYPES.items()]
         kind = ask_question(
             questionary.select(
                 f"What does {name} hold?", choices=kinds, default=old.type if old else "string"

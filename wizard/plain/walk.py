@@ -8,7 +8,7 @@ from pathlib import Path
 import questionary
 from questionary import Choice
 
-from wizard import answers, drafts
+from wizard import answers, drafts, wording
 from wizard.checklist import Checklist, Step, load_checklist
 from wizard.plain.objects import ObjectPrompts
 from wizard.plain.prompts import ask_question, explain, question_of, say
@@ -188,12 +188,12 @@ class PlainWizard:
             terms = answers.term_choices(self.spec, name)
             for action in ACTIONS:
                 rule = obj.permissions.rule(action)
-                question = answers.permission_sentence(name, action, None).split("?")[0] + "?"
+                question = wording.permission_sentence(name, action, None).split("?")[0] + "?"
                 picked = ask_question(
                     questionary.checkbox(
                         question,
                         choices=[
-                            Choice(answers.term_phrase(term), term, checked=term in rule.terms)
+                            Choice(wording.term_phrase(term), term, checked=term in rule.terms)
                             for term in terms
                         ],
                     )

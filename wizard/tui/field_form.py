@@ -10,7 +10,7 @@ from textual.containers import Grid, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Checkbox, Footer, Input, Label, Select, Static
 
-from wizard import answers
+from wizard import answers, wording
 from wizard.spec import FieldSpec, LaunchSpec
 from wizard.tui.base import set_problem
 from wizard.tui.widgets import Tick
@@ -56,7 +56,7 @@ class FieldForm(ModalScreen[tuple[str, FieldSpec] | None]):
                 yield Input(self.current or "", placeholder="title", id="field-name", compact=True)
                 yield Label("Holds")
                 yield Select(
-                    [(f"{kind}: {label}", kind) for kind, label in answers.FIELD_TYPES.items()],
+                    [(f"{kind}: {label}", kind) for kind, label in wording.FIELD_TYPES.items()],
                     value=field.type,
                     allow_blank=False,
                     id="field-type",

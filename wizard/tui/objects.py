@@ -10,7 +10,7 @@ from textual.containers import Horizontal, Vertical
 from textual.widgets import DataTable, OptionList, Static
 from textual.widgets.option_list import Option
 
-from wizard import answers
+from wizard import answers, wording
 from wizard.spec import FieldSpec
 from wizard.tui.base import StepScreen
 from wizard.tui.dialogs import Choice
@@ -97,7 +97,7 @@ class ObjectsScreen(StepScreen):
             return
         title.update(f"Fields of {obj_name}: what does a {obj_name} hold?")
         for name, field in self.spec.objects[obj_name].fields.items():
-            table.add_row(name, answers.field_summary(field))
+            table.add_row(name, wording.field_summary(field))
         if table.row_count:
             table.move_cursor(row=min(row, table.row_count - 1))
 

@@ -10,7 +10,7 @@ from textual.containers import Vertical
 from textual.coordinate import Coordinate
 from textual.widgets import DataTable, Static
 
-from wizard import answers
+from wizard import wording
 from wizard.spec import ACTIONS, Rule
 from wizard.tui.base import StepScreen
 from wizard.tui.rule_picker import RulePicker
@@ -41,7 +41,7 @@ class PermissionsScreen(StepScreen):
 
     def _cells(self, name: str) -> list[str]:
         permissions = self.spec.objects[name].permissions
-        return [answers.rule_phrase(permissions.rule(action), short=True) for action in ACTIONS]
+        return [wording.rule_phrase(permissions.rule(action), short=True) for action in ACTIONS]
 
     def _cell(self) -> tuple[str, str] | None:
         table = self.query_one("#matrix", DataTable)
@@ -56,7 +56,7 @@ class PermissionsScreen(StepScreen):
         text = ""
         if cell:
             name, action = cell
-            text = answers.permission_sentence(
+            text = wording.permission_sentence(
                 name, action, self.spec.objects[name].permissions.rule(action)
             )
         self.query_one("#cell-sentence", Static).update(text)
@@ -87,7 +87,7 @@ class PermissionsScreen(StepScreen):
                 touched.add(name)
             table = self.query_one("#matrix", DataTable)
             table.update_cell(
-                name, action, answers.rule_phrase(rule, short=True), update_width=True
+                name, action, wording.rule_phrase(rule, short=True), update_width=True
             )
             self._describe()
             self.changed()

@@ -10,7 +10,7 @@ from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Footer, Static
 
-from wizard import answers
+from wizard import answers, wording
 from wizard.spec import LaunchSpec, Rule
 from wizard.tui.widgets import TickList
 
@@ -33,12 +33,12 @@ class RulePicker(ModalScreen[Rule | None]):
     def compose(self) -> ComposeResult:
         chosen = set(self.rule.terms)
         options = [
-            (answers.term_phrase(term), index, term in chosen, "")
+            (wording.term_phrase(term), index, term in chosen, "")
             for index, term in enumerate(answers.term_choices(self.spec, self.object_name))
         ]
         with Vertical(classes="dialog-box"):
             yield Static(
-                answers.permission_sentence(self.object_name, self.action, None).split("?")[0]
+                wording.permission_sentence(self.object_name, self.action, None).split("?")[0]
                 + "?",
                 classes="dialog-title",
                 markup=False,
@@ -62,7 +62,7 @@ class RulePicker(ModalScreen[Rule | None]):
         return answers.make_rule(self.spec, self.object_name, chosen)
 
     def _show(self) -> None:
-        sentence = answers.permission_sentence(self.object_name, self.action, self._chosen_rule())
+        sentence = wording.permission_sentence(self.object_name, self.action, self._chosen_rule())
         self.query_one("#rule-sentence", Static).update(sentence)
 
     def on_tick_list_changed(self, event: TickList.Changed) -> None:
