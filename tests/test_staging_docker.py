@@ -532,3 +532,47 @@ def test_database_url_quotes_what_a_url_cannot_hold(tmp_path):
 
     plan = Plan(tmp_path, "demo", "Demo", "py", "pg", {}, "app", "demo", "p@ss/w:rd")
     assert plan.database_url() == "postgresql://app:p%40ss%2Fw%3Ard@db:5432/demo"
+
+
+class _NoContainers:
+    def get(self, name):
+        import docker.errors
+
+        raise docker.errors.NotFound(f"no {name}")
+
+
+class _EngineWithDisk:
+    """Just enough of a DockerClient for the preflight's disk check."""
+
+    containers = _NoContainers()
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+
+    def info(self) -> dict[str, str]:
+        return {"DockerRootDir": str(self.root)}
+
+
+@pytest.mark.parametrize(("free_gb", "outcome"), [(0.5, "refused"), (2, "warned"), (50, "quiet")])
+def test_preflight_checks_disk_space_where_docker_keeps_images(
+    tmp_path, monkeypatch, free_gb, outcome
+):
+    from collections import namedtuple
+
+    from wizard.staging.plan import Plan
+
+    usage = namedtuple("usage", "total used free")
+    monkeypatch.setattr(
+        staging.shutil, "disk_usage", lambda path: usage(0, 0, int(free_gb * 2**30))
+    )
+    plan = Plan(tmp_path, "disk-demo", "Disk", "py", "pg", {}, "app", "demo", "pw")
+    events: list[Event] = []
+    if outcome == "refused":
+        with pytest.raises(ShipyardError, match="disk space"):
+            staging._preflight(
+                _EngineWithDisk(tmp_path), plan, public=False, port=None, emit=events.append
+            )
+        return
+    staging._preflight(_EngineWithDisk(tmp_path), plan, public=False, port=None, emit=events.append)
+    warned = any("Disk space is low" in e.message for e in events)
+    assert warned == (outcome == "warned")
