@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 import tui_driver
 
 from wizard import drafts
@@ -195,3 +196,43 @@ async def test_the_steps_come_from_the_checklist_file(tmp_path: Path) -> None:
         await pilot.press("enter")
         await pilot.pause()
         assert "step 1 of 1 · The name of the thing" in _text(app, ".step-heading")
+
+
+async def test_a_pipeline_failure_is_a_dialog_and_can_be_retried(
+    tmp_path: Path, studio_spec_file: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from wizard import pipeline
+    from wizard.errors import ShipyardError
+    from wizard.tui.done import DoneScreen
+    from wizard.tui.progress import ProgressScreen
+
+    real = pipeline.create_project
+    calls: list[Path] = []
+
+    def failing_once(spec, dest, on_event=None):  # type: ignore[no-untyped-def]
+        calls.append(dest)
+        if len(calls) == 1:
+            raise ShipyardError("Git is not installed.", hint="Install git, then press r.")
+        return real(spec, dest, on_event)
+
+    monkeypatch.setattr(pipeline, "create_project", failing_once)
+    dest = tmp_path / "studio-booking"
+    app = ShipyardApp(dest, spec=load_spec(studio_spec_file), save_drafts=False)
+    async with app.run_test(size=(80, 24)) as pilot:
+        app.show_step(len(app.steps))
+        await pilot.pause()
+        await pilot.press("ctrl+n")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert isinstance(app.screen, Choice)
+        assert "Git is not installed" in _text(app, ".dialog-message")
+        assert not dest.exists()
+        await pilot.press("r")
+        await pilot.pause()
+        assert isinstance(app.screen, ProgressScreen)
+        for _ in range(600):
+            if isinstance(app.screen, DoneScreen):
+                break
+            await pilot.pause(0.1)
+        assert isinstance(app.screen, DoneScreen)
+    assert len(calls) == 2 and (dest / "shipyard.yaml").exists()
