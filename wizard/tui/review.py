@@ -9,7 +9,7 @@ from rich.syntax import Syntax
 from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.containers import VerticalScroll
+from textual.containers import Vertical, VerticalScroll
 from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import Footer, Static
@@ -53,12 +53,10 @@ class ReviewScreen(Screen[None]):
                     classes="problems -shown",
                     markup=False,
                 )
-            yield Static(
-                "Asking the launch check about these answers…",
-                id="warnings",
-                classes="warnings",
-                markup=False,
-            )
+            with Vertical(id="warnings-box", classes="warnings"):
+                yield Static(
+                    "Asking the launch check about these answers…", id="warnings", markup=False
+                )
             notes = answers.safe_identifiers(self.spec)
             if notes:
                 yield Static("\n".join(notes), classes="why", markup=False)
@@ -96,8 +94,11 @@ class ReviewScreen(Screen[None]):
             if warnings
             else ("The launch check has nothing to warn about in these answers.")
         )
-        body = "\n".join(f"  ! {warning}" for warning in warnings)
-        self.query_one("#warnings", Static).update(f"{heading}\n{body}".rstrip())
+        self.query_one("#warnings", Static).update(heading)
+        # One line each, wrapped under its own text rather than under the "!".
+        self.query_one("#warnings-box").mount_all(
+            Static(f"! {warning}", classes="warning", markup=False) for warning in warnings
+        )
 
     def _where(self) -> str:
         if self.mode == "edit":
