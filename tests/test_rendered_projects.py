@@ -25,7 +25,7 @@ from wizard.spec import load_spec
 REPO = Path(__file__).resolve().parent.parent
 SPECS = [
     *sorted((REPO / "examples").glob("*.yaml")),
-    REPO / "tests" / "blueprint_specs" / "awkward-names.yaml",
+    *sorted((REPO / "tests" / "blueprint_specs").glob("*.yaml")),
 ]
 SUITE_TIMEOUT = 1200
 # Specs nobody wrote by hand (tests/random_specs.py); fixed seeds keep failures reproducible.
