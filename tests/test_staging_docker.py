@@ -198,6 +198,16 @@ def test_second_up_changes_no_containers_networks_or_volumes(client, project):
 
 
 @docker_test
+def test_up_through_the_cli_prints_plain_progress_and_the_urls(project):
+    result = CliRunner().invoke(cli, ["up", "-C", str(project)])
+    assert result.exit_code == 0, result.stderr
+    assert "Step 1/" in result.stderr  # no terminal: plain lines, no progress bar
+    assert "Reusing the API" in result.stderr
+    assert "API:    http://127.0.0.1:" in result.stdout
+    assert "Docs:   http://127.0.0.1:" in result.stdout
+
+
+@docker_test
 def test_containers_are_locked_down(client, project):
     plan = load_plan(project)
     api = client.containers.get(plan.container("api"))
