@@ -250,7 +250,11 @@ def ensure_container(
     """
     wanted = fingerprint(config)
     existing = find_container(client, plan, service)
-    if existing is not None and (existing.labels or {}).get(LABEL_CONFIG) == wanted:
+    if (
+        existing is not None
+        and (existing.labels or {}).get(LABEL_CONFIG) == wanted
+        and not _broken(existing)
+    ):
         with engine.translate(f"start the {service} container"):
             if existing.status != "running":
                 existing.start()
@@ -274,6 +278,13 @@ def ensure_container(
         created.containers.remove(container)
         raise
     return container, True
+
+
+def _broken(container: Container) -> bool:
+    """Unhealthy or crash-looping: not worth reusing even when its settings are right."""
+    state = container.attrs.get("State") or {}
+    health = (state.get("Health") or {}).get("Status")
+    return health == "unhealthy" or bool(state.get("Restarting"))
 
 
 def remove_container(container: Container) -> None:
