@@ -7,10 +7,12 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth.sessions import user_for_access_token
-from app.core.db import get_session
+from app.core.db import get_session, get_statement_session
 from app.models.users import User
 
 SessionDep = Annotated[AsyncSession, Depends(get_session)]
+# Autocommit: for routes that never need to undo a statement (see app/core/db.py).
+StatementSessionDep = Annotated[AsyncSession, Depends(get_statement_session)]
 _bearer = HTTPBearer(auto_error=False)
 
 
@@ -20,7 +22,7 @@ def _unauthorized(message: str) -> HTTPException:
 
 async def get_optional_user(
     request: Request,
-    db: SessionDep,
+    db: StatementSessionDep,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> User | None:
     """The caller, or None without a token. A bad, expired or revoked token is a 401."""

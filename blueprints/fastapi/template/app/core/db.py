@@ -48,7 +48,13 @@ class UTCDateTime(TypeDecorator[datetime]):
 
 # No pre-ping: it would cost a round trip on every request. Connections are recycled
 # instead, and a connection the database dropped fails one request, not all.
-engine = create_async_engine(settings.sqlalchemy_url, pool_recycle=1800)
+# A fixed pool per worker (DB_POOL_SIZE): requests beyond it wait for a connection rather
+# than opening and closing extra ones, each of which costs several round trips to set up.
+engine = create_async_engine(
+    settings.sqlalchemy_url,
+    pool_recycle=1800,
+    **({} if settings.is_sqlite else {"pool_size": settings.db_pool_size, "max_overflow": 0}),
+)
 
 if settings.is_sqlite:
 
@@ -65,8 +71,19 @@ if settings.is_sqlite:
 
 
 SessionLocal = async_sessionmaker(engine, expire_on_commit=False, autoflush=False)
+# For requests that send one statement at a time with nothing to undo (reads, a single
+# INSERT ... RETURNING): each statement is atomic on its own, and BEGIN + COMMIT/ROLLBACK
+# would be two more round trips.
+StatementSessionLocal = async_sessionmaker(
+    engine.execution_options(isolation_level="AUTOCOMMIT"), expire_on_commit=False, autoflush=False
+)
 
 
 async def get_session() -> AsyncIterator[AsyncSession]:
     async with SessionLocal() as session:
+        yield session
+
+
+async def get_statement_session() -> AsyncIterator[AsyncSession]:
+    async with StatementSessionLocal() as session:
         yield session
