@@ -83,6 +83,8 @@ class Terminal:
             timeout=30,
             check=False,
         )
+        folder = Path(self.env.get("TMUX_TMPDIR") or "/tmp") / f"tmux-{os.getuid()}"
+        (folder / self.socket).unlink(missing_ok=True)
 
 
 @pytest.fixture
