@@ -444,6 +444,26 @@ def test_another_project_with_the_same_app_name_is_explained(client, project, tm
 
 
 @docker_test
+def test_a_port_taken_after_the_check_moves_on_instead_of_failing(client, sibling, monkeypatch):
+    with socket.socket() as holder:
+        holder.bind(("127.0.0.1", 0))
+        holder.listen()
+        taken = holder.getsockname()[1]
+        real_check = services.port_is_free
+        # The preflight sees the port free; Docker then finds it taken, as when a race is lost.
+        monkeypatch.setattr(
+            services,
+            "port_is_free",
+            lambda port, address: port == taken or real_check(port, address),
+        )
+        events: list[Event] = []
+        result = staging.up(sibling, events.append, port=taken)
+    assert any("Port taken meanwhile" in e.message for e in events)
+    assert result.running and result.api_url != f"http://127.0.0.1:{taken}"
+    assert httpx.get(f"{result.api_url}/health", timeout=30).status_code == 200
+
+
+@docker_test
 def test_taken_port_asked_for_explicitly_is_refused_before_anything_is_made(client, sibling):
     with socket.socket() as holder:
         holder.bind(("127.0.0.1", 0))

@@ -66,7 +66,7 @@ def start_database(
         "mem_limit": DB_MEMORY,
         "shm_size": "256m",
     }
-    db, fresh = services.ensure_container(client, plan, "db", config, created)
+    db, fresh = _ensure_on_free_port(client, plan, "db", config, DB_PORT, LOOPBACK, emit, created)
     emit(Event("db", f"{'Starting' if fresh else 'Reusing'} PostgreSQL ({plan.postgres_image})"))
     try:
         services.wait_healthy(
@@ -186,26 +186,8 @@ def start_api(
     created: Created,
     emit: EventSink,
 ) -> tuple[Container, bool]:
-    port = int(config["ports"][f"{API_PORT}/tcp"][1])
-    for attempt in range(3):
-        try:
-            api, fresh = services.ensure_container(client, plan, "api", config, created)
-            break
-        except ShipyardError as exc:
-            # Another program took the port between the check and the start: take the next one.
-            if attempt == 2 or not engine.is_port_conflict(exc):
-                raise
-            notes: list[str] = []
-            port = services.choose_port(
-                port + 1,
-                "0.0.0.0" if public else LOOPBACK,
-                held=None,
-                explicit=False,
-                what="API",
-                notes=notes,
-            )
-            emit(Event("warning", f"Port taken meanwhile; the API uses port {port} instead."))
-            config["ports"] = {f"{API_PORT}/tcp": ("0.0.0.0" if public else LOOPBACK, port)}
+    address = "0.0.0.0" if public else LOOPBACK
+    api, fresh = _ensure_on_free_port(client, plan, "api", config, API_PORT, address, emit, created)
     emit(Event("api", f"{'Starting' if fresh else 'Reusing'} the API ({workers} workers)"))
     services.wait_healthy(
         api,
@@ -215,6 +197,34 @@ def start_api(
         "then run `shipyard up` again.",
     )
     return api, fresh
+
+
+def _ensure_on_free_port(
+    client: DockerClient,
+    plan: Plan,
+    service: str,
+    config: dict[str, Any],
+    inside: int,
+    address: str,
+    emit: EventSink,
+    created: Created,
+) -> tuple[Container, bool]:
+    """ensure_container, moving to the next free port if another program took it meanwhile."""
+    port = int(config["ports"][f"{inside}/tcp"][1])
+    for attempt in range(3):
+        try:
+            return services.ensure_container(client, plan, service, dict(config), created)
+        except ShipyardError as exc:
+            # The port was free at the preflight check, but a race was lost since.
+            if attempt == 2 or not engine.is_port_conflict(exc):
+                raise
+            what = "API" if service == "api" else "database"
+            port = services.choose_port(
+                port + 1, address, held=None, explicit=False, what=what, notes=[]
+            )
+            emit(Event("warning", f"Port taken meanwhile; the {what} uses port {port} instead."))
+            config["ports"] = {f"{inside}/tcp": (address, port)}
+    raise AssertionError("unreachable")
 
 
 def api_memory(workers: int) -> str:

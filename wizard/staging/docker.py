@@ -78,7 +78,10 @@ def up(
         raise
     if changed:
         containers.remove_previous_images(client, plan, image_id)
+    # The ports actually bound (a lost race at start moves them on).
     ports["api"] = services.host_port(api, API_PORT) or ports["api"]
+    db = services.find_container(client, plan, "db")
+    ports["db"] = services.host_port(db, DB_PORT) or ports["db"]
     _write_ports(plan, ports)
     url = f"http://{LOOPBACK}:{ports['api']}"
     emit(Event("ready", f"Staging is up: the API answers at {url}"))
