@@ -11,7 +11,6 @@ from textual.app import App
 from textual.binding import Binding, BindingType
 from textual.screen import Screen
 
-from wizard.checklist import Checklist, Step, load_checklist
 from wizard.errors import ShipyardError
 from wizard.tui.dialogs import Choice
 from wizard.tui.welcome import WelcomeScreen
@@ -20,6 +19,7 @@ from wizard.tui.welcome import WelcomeScreen
 # step screens load right after it is painted, so the first screen appears at once.
 if TYPE_CHECKING:
     from wizard import drafts
+    from wizard.checklist import Checklist, Step
     from wizard.spec import LaunchSpec
     from wizard.tui.base import StepScreen
     from wizard.tui.progress import ProgressScreen
@@ -67,7 +67,8 @@ class ShipyardApp(App["LaunchSpec | None"]):
         self.dest = Path(os.path.abspath(dest)) if dest is not None else None
         self._spec = spec.model_copy(deep=True) if spec is not None else None
         self.mode = mode
-        self.steps: list[Step] = (checklist or load_checklist()).wizard_steps
+        self._checklist = checklist
+        self._steps: list[Step] | None = None
         self.save_drafts = save_drafts and mode == "new"
         self.permissions_touched: set[str] = set(spec.objects) if spec is not None else set()
         self.draft_file: Path | None = None
@@ -78,6 +79,30 @@ class ShipyardApp(App["LaunchSpec | None"]):
         self._shown_first = False
         self.crashed: BaseException | None = None
         self.refused: ShipyardError | None = None
+
+    @property
+    def steps(self) -> list[Step]:
+        """The checklist's steps that have a screen, validated (pydantic) on first use."""
+        if self._steps is None:
+            from wizard.checklist import load_checklist
+
+            self._steps = (self._checklist or load_checklist()).wizard_steps
+        return self._steps
+
+    def _step_titles(self) -> list[str]:
+        """The steps' titles for the welcome screen, read before the models are loaded."""
+        if self._steps is not None or self._checklist is not None:
+            return [step.title for step in self.steps]
+        import yaml
+
+        from wizard.paths import checklists_dir
+
+        try:
+            data = yaml.safe_load((checklists_dir() / "launch.yaml").read_text(encoding="utf-8"))
+            titles = [str(step["title"]) for step in data["steps"] if step.get("screen")]
+        except Exception:  # the full load below reports what is wrong with the file
+            return [step.title for step in self.steps]
+        return titles
 
     @property
     def spec(self) -> LaunchSpec:
@@ -110,7 +135,7 @@ class ShipyardApp(App["LaunchSpec | None"]):
         if self.mode == "edit":
             self.show_step(0)
             return
-        self._show(WelcomeScreen(self.steps, str(self.dest) if self.dest else None))
+        self._show(WelcomeScreen(self._step_titles(), str(self.dest) if self.dest else None))
         self.call_after_refresh(self._after_first_paint)
 
     def _after_first_paint(self) -> None:
@@ -125,7 +150,8 @@ class ShipyardApp(App["LaunchSpec | None"]):
                 self.refused = problem
                 self.exit(None)
                 return
-        self.spec  # noqa: B018 - load the spec models now, while the founder reads
+        self.steps  # noqa: B018 - validate the checklist and load the spec models now,
+        self.spec  # noqa: B018 - while the founder reads
         draft = drafts.find_draft(self.dest) if self.save_drafts else None
         if draft is not None:
             self._offer_resume(draft)
@@ -197,7 +223,12 @@ class ShipyardApp(App["LaunchSpec | None"]):
         if going < 0:
             if self.mode == "new":
                 self._step = "welcome"
-                self._show(WelcomeScreen(self.steps, str(self.target) if self.target else None))
+                self._show(
+                    WelcomeScreen(
+                        [step.title for step in self.steps],
+                        str(self.target) if self.target else None,
+                    )
+                )
             return
         self.show_step(going)
 

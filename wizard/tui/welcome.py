@@ -11,8 +11,6 @@ from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import Footer, Static
 
-from wizard.checklist import Step
-
 _ABOUT = (
     "Your frontend (from Lovable, Cursor, v0 or Bolt) shows the screens. A backend is the part "
     "that runs on a server: it keeps the data, checks who is signed in and decides who may see "
@@ -34,7 +32,8 @@ class WelcomeScreen(Screen[None]):
     class Started(Message):
         """The founder is ready for the first question."""
 
-    def __init__(self, steps: list[Step], target: str | None) -> None:
+    def __init__(self, steps: list[str], target: str | None) -> None:
+        """`steps` are the titles of the steps the wizard will walk."""
         super().__init__(id="welcome")
         self.steps = steps
         self.target = target
@@ -43,9 +42,7 @@ class WelcomeScreen(Screen[None]):
         yield Static("Shipyard · a backend for your frontend", classes="step-heading")
         with VerticalScroll(classes="body"):
             yield Static(_ABOUT, classes="intro", markup=False)
-            plan = "\n".join(
-                f"  {number}. {step.title}" for number, step in enumerate(self.steps, 1)
-            )
+            plan = "\n".join(f"  {number}. {title}" for number, title in enumerate(self.steps, 1))
             yield Static(
                 f"You will answer {len(self.steps)} short steps, about ten minutes:\n{plan}",
                 classes="plan",
