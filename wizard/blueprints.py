@@ -9,6 +9,7 @@ matrix. The Jinja templates only place these strings.
 from __future__ import annotations
 
 import json
+import math
 import re
 import shutil
 import subprocess
@@ -569,15 +570,16 @@ def _samples(field: FieldSpec) -> tuple[Any, Any]:
     if kind == "email":
         return "person@example.com", "changed@example.com"
     if kind in ("int", "float"):
-        low = (
-            field.min if field.min is not None else (field.max - 10 if field.max is not None else 1)
-        )
-        high = field.max if field.max is not None else low + 10
-        first = field.default if field.default is not None else low
-        second = high if high != first else low
+        lowest: float = field.min if field.min is not None else 1
+        if field.min is None and field.max is not None:
+            lowest = field.max - 10
+        highest: float = field.max if field.max is not None else lowest + 10
         if kind == "int":
-            return int(first), int(second)
-        return float(first), float(second)
+            lowest, highest = math.ceil(lowest), math.floor(highest)
+        first = field.default if field.default is not None else lowest
+        second = highest if highest != first else lowest
+        cast = int if kind == "int" else float
+        return cast(first), cast(second)
     if kind == "bool":
         return True, False
     if kind == "date":
