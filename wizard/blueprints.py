@@ -154,6 +154,11 @@ def blueprint_context(spec: LaunchSpec) -> dict[str, Any]:
         key=lambda n: (n.islower(), n),
     )
     return {
+        "any_invalid_values": any(f["invalid"] for obj in objects for f in obj["fields"]),
+        "any_required_fields": any(obj["required_fields"] for obj in objects),
+        "any_references": any(obj["refs"] for obj in objects),
+        "any_inherited_owner": any(obj["owner_kind"] == "parent" for obj in objects),
+        "any_heirs": any(obj["passes_ownership"] for obj in objects),
         "factory_datetime_imports": factory_datetime_imports,
         "app_name": spec.app.name,
         "app_title": spec.app.title,
