@@ -122,8 +122,6 @@ def explicit_rules(ctx: CheckContext) -> Outcome:
             f"'{action}: nobody' if that is what you want",
             object=name,
             action=action,
-            expected="a rule, or nobody",
-            actual="(missing)",
         )
         for name, obj in spec.objects.items()
         for action in ACTIONS
