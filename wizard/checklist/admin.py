@@ -26,7 +26,9 @@ def staging_admin(project: Path, target: str) -> tuple[str, str]:
         return stored
     email = ADMIN_EMAIL.format(suffix=secrets.token_hex(4))
     password = secrets.token_urlsafe(24)
-    argv = ["python", "-m", "app", "create-admin", "--email", email, "--password", password]
+    # "--password=...": a token_urlsafe password may start with "-", which argparse would
+    # take for an option.
+    argv = ["python", "-m", "app", "create-admin", f"--email={email}", f"--password={password}"]
     if target == "local":
         _run_local(project, argv)
     elif target == "docker":
