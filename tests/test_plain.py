@@ -10,6 +10,7 @@ from pathlib import Path
 import pexpect
 import pytest
 from git import Repo
+from tui_driver import STUDIO_RULES
 
 from wizard import answers, wording
 from wizard.spec import ACTIONS, load_spec
@@ -18,26 +19,6 @@ from wizard.spec.rules import Term
 DOWN, ENTER, SPACE = "\x1b[B", "\r", " "
 SHIPYARD = str(Path(sys.executable).with_name("shipyard"))
 FIELD_TYPES = list(wording.FIELD_TYPES)
-STUDIO_RULES = {
-    "Studio": {
-        "read": {"public"},
-        "create": {"role:admin"},
-        "update": {"owner", "role:admin"},
-        "delete": {"role:admin"},
-    },
-    "Class": {
-        "read": {"public"},
-        "create": {"owner_of(studio)"},
-        "update": {"owner"},
-        "delete": {"owner"},
-    },
-    "Booking": {
-        "read": {"owner", "owner_of(class)"},
-        "create": {"signed_in"},
-        "update": {"owner"},
-        "delete": {"owner", "owner_of(class)"},
-    },
-}
 
 
 def _spawn(args: list[str], cwd: Path) -> pexpect.spawn:
