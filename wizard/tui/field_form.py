@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Literal
 
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
@@ -18,6 +18,7 @@ from wizard.tui.widgets import Tick
 _TEXTUAL = ("string", "text", "email")
 _NUMERIC = ("int", "float")
 _NO_DEFAULT = ("date", "datetime", "ref")
+_PARSE: dict[str, Any] = {"int": int, "float": float}
 
 
 class FieldForm(ModalScreen[tuple[str, FieldSpec] | None]):
@@ -75,40 +76,22 @@ class FieldForm(ModalScreen[tuple[str, FieldSpec] | None]):
                 yield Tick(
                     "must always be filled in", field.required, id="field-required", compact=True
                 )
-                yield Label("Max length", classes="text-only")
-                yield Input(
-                    _shown(field.max_length),
-                    placeholder="e.g. 120",
-                    id="field-max-length",
-                    compact=True,
-                    classes="text-only",
-                    type="integer",
+                yield from _setting(
+                    "Max length",
+                    field.max_length,
+                    "e.g. 120",
+                    "field-max-length",
+                    "text-only",
+                    "integer",
                 )
-                yield Label("Smallest", classes="number-only")
-                yield Input(
-                    _shown(field.min),
-                    placeholder="no limit",
-                    id="field-min",
-                    compact=True,
-                    classes="number-only",
-                    type="number",
+                yield from _setting(
+                    "Smallest", field.min, "no limit", "field-min", "number-only", "number"
                 )
-                yield Label("Largest", classes="number-only")
-                yield Input(
-                    _shown(field.max),
-                    placeholder="no limit",
-                    id="field-max",
-                    compact=True,
-                    classes="number-only",
-                    type="number",
+                yield from _setting(
+                    "Largest", field.max, "no limit", "field-max", "number-only", "number"
                 )
-                yield Label("Default", classes="default-only")
-                yield Input(
-                    _shown(field.default),
-                    placeholder="none",
-                    id="field-default",
-                    compact=True,
-                    classes="default-only",
+                yield from _setting(
+                    "Default", field.default, "none", "field-default", "default-only", "text"
                 )
             yield Static("", id="field-problem", classes="field-problem", markup=False)
             yield Static("Tab next · Ctrl+S save · Esc cancel", classes="key-help")
@@ -161,7 +144,7 @@ class FieldForm(ModalScreen[tuple[str, FieldSpec] | None]):
             if kind in _TEXTUAL:
                 values["max_length"] = _number(self, "#field-max-length", int, "max length")
             if kind in _NUMERIC:
-                parse = int if kind == "int" else float
+                parse = _PARSE[kind]
                 values["min"] = _number(self, "#field-min", parse, "smallest value")
                 values["max"] = _number(self, "#field-max", parse, "largest value")
             if kind not in _NO_DEFAULT:
@@ -202,8 +185,32 @@ def _shown(value: Any) -> str:
     return str(value)
 
 
+def _setting(
+    label: str,
+    value: Any,
+    placeholder: str,
+    input_id: str,
+    shown_for: str,
+    input_type: Literal["integer", "number", "text"],
+) -> ComposeResult:
+    """One optional setting of the field: its label and its input, shown for some types only."""
+    yield Label(label, classes=shown_for)
+    yield Input(
+        _shown(value),
+        placeholder=placeholder,
+        id=input_id,
+        compact=True,
+        classes=shown_for,
+        type=input_type,
+    )
+
+
 def _number(form: FieldForm, selector: str, parse: Any, what: str) -> Any:
-    text = form.query_one(selector, Input).value.strip()
+    return _parse_number(form.query_one(selector, Input).value, parse, what)
+
+
+def _parse_number(text: str, parse: Any, what: str) -> Any:
+    text = text.strip()
     if not text:
         return None
     try:
@@ -217,16 +224,8 @@ def _default(text: str, kind: str) -> Any:
     text = text.strip()
     if not text:
         return None
-    if kind == "int":
-        try:
-            return int(text)
-        except ValueError:
-            raise ValueError(f"the default must be a whole number, not '{text}'") from None
-    if kind == "float":
-        try:
-            return float(text)
-        except ValueError:
-            raise ValueError(f"the default must be a number, not '{text}'") from None
+    if kind in _NUMERIC:
+        return _parse_number(text, _PARSE[kind], "default")
     if kind == "bool":
         if text.lower() in ("yes", "true", "y", "1"):
             return True
