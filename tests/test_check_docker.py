@@ -5,50 +5,20 @@ Skips without an engine outside CI; in CI an unreachable engine fails the test.
 
 from __future__ import annotations
 
-import contextlib
 import json
-import os
 import uuid
 from pathlib import Path
 
 import pytest
+from docker_engine import engine_client, purge
 from typer.testing import CliRunner
 
 from wizard.cli import app
 from wizard.errors import ShipyardError
 from wizard.spec import parse_spec
-from wizard.staging.plan import LABEL_APP
 
 REPO = Path(__file__).resolve().parent.parent
 STUDIO = REPO / "examples" / "studio-booking.yaml"
-
-
-def _client():
-    import docker
-
-    try:
-        client = docker.from_env(timeout=30)
-        client.ping()
-    except Exception as exc:  # any way of not answering
-        if os.environ.get("CI"):
-            pytest.fail(f"CI must run the Docker tests, but no engine answers: {exc}")
-        pytest.skip(f"no Docker engine answers here: {exc}")
-    return client
-
-
-def _purge(client, name: str) -> None:
-    import docker.errors
-
-    label = {"label": f"{LABEL_APP}={name}"}
-    for container in client.containers.list(all=True, filters=label):
-        container.remove(force=True)
-    for network in client.networks.list(filters=label):
-        network.remove()
-    for volume in client.volumes.list(filters=label):
-        volume.remove(force=True)
-    for image in client.images.list(filters=label):
-        with contextlib.suppress(docker.errors.APIError):
-            client.images.remove(image.id, force=True)
 
 
 @pytest.mark.slow
@@ -57,7 +27,7 @@ def test_check_on_docker_staging_probes_every_cell_and_passes(tmp_path):
     from wizard.pipeline import create_project
     from wizard.staging import docker as staging
 
-    client = _client()
+    client = engine_client()
     name = f"sy-check-{uuid.uuid4().hex[:6]}"
     text = STUDIO.read_text().replace("name: studio-booking", f"name: {name}")
     project = create_project(parse_spec(text), tmp_path / name)
@@ -70,7 +40,7 @@ def test_check_on_docker_staging_probes_every_cell_and_passes(tmp_path):
             staging.up(project)
         result = CliRunner().invoke(app, ["check", "-C", str(project), "--ci"])
     finally:
-        _purge(client, name)
+        purge(client, name)
     report = json.loads(result.stdout)
     assert report["url"].startswith("http://127.0.0.1:")
     assert result.exit_code == 0, report["failing"] or result.stderr[-3000:]

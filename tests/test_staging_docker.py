@@ -7,8 +7,6 @@ fails these tests; elsewhere it skips them.
 
 from __future__ import annotations
 
-import contextlib
-import os
 import shutil
 import socket
 import subprocess
@@ -19,6 +17,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from docker_engine import engine_client, purge
 from typer.testing import CliRunner
 
 from wizard.cli import app as cli
@@ -52,22 +51,9 @@ staging:
 """
 
 
-def _client():
-    import docker
-
-    try:
-        client = docker.from_env(timeout=30)
-        client.ping()
-    except Exception as exc:  # any way of not answering
-        if os.environ.get("CI"):
-            pytest.fail(f"CI must run the Docker tests, but no engine answers: {exc}")
-        pytest.skip(f"no Docker engine answers here: {exc}")
-    return client
-
-
 @pytest.fixture(scope="session")
 def client():
-    return _client()
+    return engine_client()
 
 
 def _render(dest: Path, name: str) -> Path:
@@ -85,47 +71,7 @@ def _leftovers(client, app: str) -> dict[str, list[str]]:
     }
 
 
-CACHE_ANCHOR = "shipyard-test-cache:latest"
-
-
-def _purge(client, app: str, *, keep_cache: bool = False) -> None:
-    """Remove whatever a test left of `app`.
-
-    With keep_cache, the app's image stays as the one CACHE_ANCHOR, so that the next session
-    finds its dependency layers instead of reinstalling them (and nothing else accumulates).
-    """
-    import docker.errors
-
-    label = {"label": f"{LABEL_APP}={app}"}
-    for container in client.containers.list(all=True, filters=label):
-        container.remove(force=True)
-    for network in client.networks.list(filters=label):
-        network.remove()
-    for volume in client.volumes.list(filters=label):
-        volume.remove(force=True)
-    images = client.images.list(filters=label)
-    if keep_cache and images:
-        try:
-            previous = client.images.get(CACHE_ANCHOR).id
-        except docker.errors.ImageNotFound:
-            previous = None
-        anchor = client.images.get(load_plan_image(app))
-        anchor.tag(CACHE_ANCHOR)
-        if previous and previous != anchor.id:
-            with contextlib.suppress(docker.errors.APIError):
-                client.images.remove(previous)
-    for image in images:
-        for tag in image.tags:
-            if tag != CACHE_ANCHOR:
-                with contextlib.suppress(docker.errors.APIError):
-                    client.images.remove(tag)
-        if not keep_cache or CACHE_ANCHOR not in client.images.get(image.id).tags:
-            with contextlib.suppress(docker.errors.APIError):
-                client.images.remove(image.id, force=True)
-
-
-def load_plan_image(app: str) -> str:
-    return f"shipyard-{app}-api:staging"
+NOTHING_LEFT: dict[str, list[str]] = {"containers": [], "networks": [], "volumes": []}
 
 
 @pytest.fixture(scope="session")
@@ -137,7 +83,7 @@ def project(client, tmp_path_factory) -> Iterator[Path]:
         staging.up(path)
         yield path
     finally:
-        _purge(client, name, keep_cache=True)
+        purge(client, name, keep_cache=True)
 
 
 @pytest.fixture
@@ -337,7 +283,7 @@ def sibling(client, project, tmp_path) -> Iterator[Path]:
     try:
         yield copy
     finally:
-        _purge(client, name)
+        purge(client, name)
 
 
 @docker_test
@@ -355,11 +301,7 @@ def test_failing_dockerfile_shows_the_step_and_leaves_nothing(client, sibling):
     assert "did not build" in message
     assert "RUN echo 'the broken step says hi'" in message
     assert "  the broken step says hi" in message
-    assert _leftovers(client, load_plan(sibling).app) == {
-        "containers": [],
-        "networks": [],
-        "volumes": [],
-    }
+    assert _leftovers(client, load_plan(sibling).app) == NOTHING_LEFT
 
 
 @docker_test
@@ -372,11 +314,7 @@ def test_database_that_never_gets_healthy_is_bounded_and_cleaned_up(client, sibl
     assert "database did not become healthy within 6 seconds" in caught.value.message
     assert "Its last log lines" in caught.value.message
     assert "shipyard logs db" in (caught.value.hint or "")
-    assert _leftovers(client, load_plan(sibling).app) == {
-        "containers": [],
-        "networks": [],
-        "volumes": [],
-    }
+    assert _leftovers(client, load_plan(sibling).app) == NOTHING_LEFT
 
 
 @docker_test
@@ -394,11 +332,7 @@ def test_crashing_api_shows_its_logs_and_leaves_nothing(client, sibling, monkeyp
     assert caught.value.message.startswith("The API")
     assert "the API refuses to start" in caught.value.message
     assert "shipyard logs api" in (caught.value.hint or "")
-    assert _leftovers(client, load_plan(sibling).app) == {
-        "containers": [],
-        "networks": [],
-        "volumes": [],
-    }
+    assert _leftovers(client, load_plan(sibling).app) == NOTHING_LEFT
 
 
 @docker_test
@@ -472,11 +406,7 @@ def test_taken_port_asked_for_explicitly_is_refused_before_anything_is_made(clie
         with pytest.raises(BadInput) as caught:
             staging.up(sibling, port=port)
     assert f"Port {port} is already taken" in caught.value.message
-    assert _leftovers(client, load_plan(sibling).app) == {
-        "containers": [],
-        "networks": [],
-        "volumes": [],
-    }
+    assert _leftovers(client, load_plan(sibling).app) == NOTHING_LEFT
 
 
 def test_unreachable_engine_says_how_to_start_docker(tmp_path, monkeypatch):
@@ -504,7 +434,7 @@ def test_down_volumes_asks_first_then_leaves_nothing(client, project):
     assert _leftovers(client, app)["volumes"] == [load_plan(project).volume]
     done = runner.invoke(cli, ["down", "--volumes", "--yes", "-C", str(project)])
     assert done.exit_code == 0, done.stderr
-    assert _leftovers(client, app) == {"containers": [], "networks": [], "volumes": []}
+    assert _leftovers(client, app) == NOTHING_LEFT
 
 
 # --- no engine needed ---------------------------------------------------------------------------
