@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import throwaway_postgres
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = REPO_ROOT / "examples"
@@ -48,3 +50,15 @@ def isolated_home(
 def studio_spec_file() -> Path:
     """The design doc's example launch spec, as shipped in examples/."""
     return EXAMPLES / "studio-booking.yaml"
+
+
+@pytest.fixture(scope="module")
+def postgres() -> Iterator[throwaway_postgres.PostgresServer]:
+    """A throwaway PostgreSQL server for one test module (skips without the server programs)."""
+    if not throwaway_postgres.available():
+        pytest.skip("PostgreSQL server programs (initdb, pg_ctl) are not installed")
+    server = throwaway_postgres.PostgresServer.start()
+    try:
+        yield server
+    finally:
+        server.stop()

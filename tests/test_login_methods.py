@@ -3,15 +3,11 @@ projects' own sign-in tests (which prove the issue's numbers) on SQLite and Post
 
 from __future__ import annotations
 
-import os
 import re
-import subprocess
-import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import throwaway_postgres
+from rendered_suite import run_suite
 
 from wizard.blueprints import render
 from wizard.spec import load_spec, parse_spec
@@ -32,7 +28,11 @@ METHOD_FILES = {
         "app/api/routes/password_reset.py",
         "tests/test_passwords.py",
     ],
-    "magic_link": ["app/api/routes/magic_link.py", "app/auth/magic_link.py", "tests/test_magic_link.py"],
+    "magic_link": [
+        "app/api/routes/magic_link.py",
+        "app/auth/magic_link.py",
+        "tests/test_magic_link.py",
+    ],
     "phone_otp": [
         "app/api/routes/phone_otp.py",
         "app/auth/phone_otp.py",
@@ -59,43 +59,11 @@ def spec_with(methods: list[str]):
     return parse_spec(text, filename="club-house.yaml")
 
 
-def run_tests(project: Path, files: list[str], database_url: str | None = None) -> str:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST")}
-    env.pop("DATABASE_URL", None)
-    if database_url:
-        env["DATABASE_URL"] = database_url
-    present = [f for f in files if (project / f).is_file()]
-    result = subprocess.run(
-        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", *present],
-        cwd=project,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=1200,
-        check=False,
-    )
-    summary = result.stdout.strip().splitlines()[-1] if result.stdout.strip() else ""
-    assert result.returncode == 0, f"{summary}\n{result.stdout[-6000:]}\n{result.stderr[-3000:]}"
-    assert re.search(r"\d+ passed", summary), summary
-    return summary
-
-
 @pytest.fixture(scope="module")
 def club_house(tmp_path_factory) -> Path:
     dest = tmp_path_factory.mktemp("club") / "club-house"
     render(load_spec(CLUB_HOUSE), dest)
     return dest
-
-
-@pytest.fixture(scope="module")
-def postgres() -> Iterator[throwaway_postgres.PostgresServer]:
-    if not throwaway_postgres.available():
-        pytest.skip("PostgreSQL server programs (initdb, pg_ctl) are not installed")
-    server = throwaway_postgres.PostgresServer.start()
-    try:
-        yield server
-    finally:
-        server.stop()
 
 
 @pytest.mark.slow
@@ -139,17 +107,17 @@ def test_the_numbers_are_settings_the_launch_check_reads(club_house):
 
 @pytest.mark.slow
 def test_club_house_sign_in_suite_on_sqlite(club_house):
-    print(run_tests(club_house, SIGN_IN_TESTS))
+    run_suite(club_house, files=SIGN_IN_TESTS)
 
 
 @pytest.mark.slow
 @pytest.mark.postgres
 def test_club_house_sign_in_suite_on_postgresql(club_house, postgres):
-    print(run_tests(club_house, SIGN_IN_TESTS, postgres.create_database("club_house_sign_in")))
+    run_suite(club_house, postgres.create_database("club_house_sign_in"), SIGN_IN_TESTS)
 
 
 @pytest.mark.slow
 def test_a_phone_only_app_passes_its_whole_suite(tmp_path):
     project = tmp_path / "phone-only"
     render(spec_with(["phone_otp"]), project)
-    print(run_tests(project, ["tests"]))
+    run_suite(project)  # the whole suite

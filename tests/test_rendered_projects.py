@@ -12,12 +12,11 @@ import os
 import re
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 import random_specs
-import throwaway_postgres
+from rendered_suite import SUITE_TIMEOUT, run_suite
 
 from wizard.blueprints import render
 from wizard.spec import load_spec
@@ -27,7 +26,6 @@ SPECS = [
     *sorted((REPO / "examples").glob("*.yaml")),
     *sorted((REPO / "tests" / "blueprint_specs").glob("*.yaml")),
 ]
-SUITE_TIMEOUT = 1200
 # Specs nobody wrote by hand (tests/random_specs.py); fixed seeds keep failures reproducible.
 RANDOM_SEEDS = [100, 105, 201]
 
@@ -62,32 +60,6 @@ def run(
         timeout=SUITE_TIMEOUT,
         check=False,
     )
-
-
-def run_suite(project: Path, database_url: str | None) -> str:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST")}
-    env.pop("DATABASE_URL", None)
-    if database_url:
-        env["DATABASE_URL"] = database_url
-    result = run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"], project, env)
-    summary = result.stdout.strip().splitlines()[-1] if result.stdout.strip() else ""
-    assert result.returncode == 0, (
-        f"{project.name}: {summary}\n{result.stdout[-6000:]}\n{result.stderr[-3000:]}"
-    )
-    assert re.search(r"\d+ passed", summary), summary
-    print(f"{project.name}: {summary}")
-    return summary
-
-
-@pytest.fixture(scope="module")
-def postgres() -> Iterator[throwaway_postgres.PostgresServer]:
-    if not throwaway_postgres.available():
-        pytest.skip("PostgreSQL server programs (initdb, pg_ctl) are not installed")
-    server = throwaway_postgres.PostgresServer.start()
-    try:
-        yield server
-    finally:
-        server.stop()
 
 
 @pytest.mark.slow
