@@ -8,15 +8,16 @@ from __future__ import annotations
 
 import json
 import xml.etree.ElementTree as ET
+from dataclasses import dataclass
 from itertools import groupby
 
 from wizard import __version__
-from wizard.checklist.results import STATUS_ORDER, Finding, ItemResult, Report
+from wizard.checklist.results import STATUS_ORDER, Finding, ItemResult, Report, Status
 
 SCHEMA = "shipyard.check/1"
 MAX_FINDINGS_SHOWN = 12
 
-_LABEL = {
+LABEL = {
     "fail": "FAIL",
     "error": "ERROR",
     "warn": "WARN",
@@ -82,6 +83,72 @@ def _steps(report: Report) -> list[tuple[str, list[ItemResult]]]:
     ]
 
 
+@dataclass(frozen=True)
+class StepResults:
+    """One checklist step's items as the reports show them: worst first."""
+
+    id: str
+    title: str
+    status: Status
+    items: list[ItemResult]
+
+
+def ordered_steps(report: Report) -> list[StepResults]:
+    """Steps with their worst result first, and each step's items worst first.
+
+    The text report and the TUI screen both show the report in this order.
+    """
+    steps = [
+        StepResults(
+            step_id,
+            items[0].step_title,
+            _worst(items),  # type: ignore[arg-type]
+            sorted(items, key=lambda i: _rank(i.status)),
+        )
+        for step_id, items in _steps(report)
+    ]
+    return sorted(steps, key=lambda step: _rank(step.status))
+
+
+SUMMARY_NAMES: tuple[tuple[Status, str], ...] = (
+    ("fail", "failing"),
+    ("error", "could not run"),
+    ("warn", "warnings"),
+    ("skipped", "skipped"),
+    ("acknowledged", "acknowledged"),
+    ("pass", "passed"),
+)
+
+
+def summary_line(
+    report: Report,
+    names: tuple[tuple[Status, str], ...] = SUMMARY_NAMES,
+    every: bool = False,
+    sep: str = ", ",
+) -> str:
+    """The counts, e.g. "1 failing, 13 passed"; `every` keeps zeros (except "could not run")."""
+    summary = report.summary
+    return sep.join(
+        f"{summary[status]} {name}"
+        for status, name in names
+        if summary[status] or (every and status != "error")
+    )
+
+
+def where(report: Report) -> str:
+    """What was checked: the project folder, else the spec file."""
+    return report.project or report.spec_file or "the spec"
+
+
+def verdict(report: Report) -> str:
+    """The report's last line, matching its exit code."""
+    return {
+        0: "Nothing fails.",
+        1: "Some items fail: fix them before launch.",
+        2: "Some checks could not run.",
+    }[int(report.exit_code)]
+
+
 def _worst(items: list[ItemResult]) -> str:
     return min((item.status for item in items), key=STATUS_ORDER.index, default="pass")
 
@@ -90,7 +157,8 @@ def _rank(status: str) -> int:
     return STATUS_ORDER.index(status)  # type: ignore[arg-type]
 
 
-def _describe(finding: Finding) -> str:
+def describe(finding: Finding) -> str:
+    """A finding in one line: its message, what was expected, and where."""
     text = finding.message
     if finding.expected is not None and finding.actual is not None:
         text += f" (expected {finding.expected}, got {finding.actual})"
@@ -106,54 +174,35 @@ def to_text(report: Report, colour: bool = False) -> str:
     def paint(status: str, text: str) -> str:
         return f"\x1b[{_COLOUR[status]}m{text}\x1b[0m" if colour else text
 
-    summary = report.summary
-    lines = [f"Launch check of {report.project or report.spec_file or 'the spec'}"]
+    lines = [f"Launch check of {where(report)}"]
     lines.append(
         f"Live API: {report.url}" if report.url else "Live API: none (live probes skipped)"
     )
-    counts = ", ".join(
-        f"{summary[status]} {name}"
-        for status, name in (
-            ("fail", "failing"),
-            ("error", "could not run"),
-            ("warn", "warnings"),
-            ("skipped", "skipped"),
-            ("acknowledged", "acknowledged"),
-            ("pass", "passed"),
-        )
-        if summary[status]
-    )
-    lines.append(counts or "nothing to check")
-    steps = sorted(_steps(report), key=lambda pair: _rank(_worst(pair[1])))
-    for _step_id, items in steps:
-        lines += ["", paint(_worst(items), f"== {items[0].step_title} ==")]
-        for item in sorted(items, key=lambda i: _rank(i.status)):
+    lines.append(summary_line(report) or "nothing to check")
+    for step in ordered_steps(report):
+        lines += ["", paint(step.status, f"== {step.title} ==")]
+        for item in step.items:
             lines += _item_lines(item, paint)
     for note in report.notes:
         lines += ["", f"Note: {note}"]
-    verdict = {
-        0: "Nothing fails.",
-        1: "Some items fail: fix them before launch.",
-        2: "Some checks could not run.",
-    }
-    lines += ["", verdict[int(report.exit_code)]]
+    lines += ["", verdict(report)]
     return "\n".join(lines) + "\n"
 
 
 def _item_lines(item: ItemResult, paint) -> list[str]:  # type: ignore[no-untyped-def]
-    label = paint(item.status, f"{_LABEL[item.status]:<5}")
+    label = paint(item.status, f"{LABEL[item.status]:<5}")
     lines = [f"  {label} {item.title} [{item.id}]"]
     if item.status == "pass":
         return lines
     for check in item.checks:
         if check.status == "pass":
             continue
-        head = f"        {check.id}: {_LABEL[check.status].lower()}"
+        head = f"        {check.id}: {LABEL[check.status].lower()}"
         if check.reason:
             head += f" - {check.reason}"
         lines.append(head)
         shown = check.findings[:MAX_FINDINGS_SHOWN] if check.status != "pass" else []
-        lines += [f"          - {_describe(finding)}" for finding in shown]
+        lines += [f"          - {describe(finding)}" for finding in shown]
         if len(check.findings) > len(shown):
             lines.append(
                 f"          ... and {len(check.findings) - len(shown)} more (see --format json)"
@@ -188,7 +237,7 @@ def to_junit(report: Report) -> str:
         for item in items:
             case = ET.SubElement(suite, "testcase", classname=f"shipyard.{step_id}", name=item.id)
             body = "\n".join(
-                f"{check.id}: {_describe(finding)}"
+                f"{check.id}: {describe(finding)}"
                 for check in item.checks
                 if check.status in ("fail", "warn", "acknowledged")
                 for finding in check.findings

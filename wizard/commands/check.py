@@ -6,12 +6,22 @@ import json
 import os
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from wizard.commands.common import DirOption, TargetOption, can_prompt, show_event, truthy
+from wizard.commands.common import (
+    DirOption,
+    TargetOption,
+    can_prompt,
+    show_event,
+    truthy,
+)
 from wizard.errors import BadInput, Cancelled
+
+if TYPE_CHECKING:
+    from wizard.checklist.results import Report
+    from wizard.events import EventSink
 
 FormatOption = Annotated[
     str | None,
@@ -30,6 +40,10 @@ def _report_format(chosen: str | None, ci: bool, allowed: tuple[str, ...]) -> st
     if chosen not in allowed:
         raise BadInput(f"Unknown --format {chosen!r}.", hint=f"Use one of: {', '.join(allowed)}.")
     return chosen
+
+
+def _tty_out() -> bool:
+    return sys.stdout is not None and sys.stdout.isatty()
 
 
 def check(
@@ -61,6 +75,10 @@ def check(
     static: Annotated[
         bool, typer.Option("--static", help="Check the spec and files only; no live probes.")
     ] = False,
+    plain: Annotated[
+        bool,
+        typer.Option("--plain", help="Print the report as text instead of the full-screen view."),
+    ] = False,
 ) -> None:
     """Re-run the launch checklist on the spec, the project and the live API.
 
@@ -72,6 +90,9 @@ def check(
     chosen = _report_format(output_format, ci, ("text", "json", "junit"))
     project = directory.resolve()
     has_project = (project / "shipyard.yaml").is_file()
+    # A founder at a terminal gets the report screen; --plain, -o and --format keep the text.
+    on_screen = chosen == "text" and output_format is None and output is None and not plain
+    on_screen = on_screen and can_prompt() and _tty_out()
     ctx = build_context(
         project=project if has_project else None,
         spec_file=spec,
@@ -79,6 +100,14 @@ def check(
         live=not static,
         on_event=show_event,
     )
+    if on_screen:
+        from wizard.tui import run_check
+
+        def run(on_event: EventSink) -> Report:
+            ctx.on_event = on_event
+            return run_checklist(ctx)
+
+        raise typer.Exit(run_check(str(project) if has_project else str(spec), run))
     result = run_checklist(ctx)
     if chosen == "junit":
         target = output or Path("shipyard-check.xml")

@@ -1,13 +1,16 @@
-"""The Textual wizard; `run_wizard` and `edit_spec` are what the CLI calls."""
+"""The Textual front end; `run_wizard`, `edit_spec` and `run_check` are what the CLI calls."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from wizard.errors import Cancelled, ShipyardError
 
 if TYPE_CHECKING:
+    from wizard.checklist.results import Report
+    from wizard.events import EventSink
     from wizard.spec import LaunchSpec
     from wizard.tui.app import ShipyardApp
 
@@ -51,3 +54,22 @@ def _raise_if_crashed(app: ShipyardApp) -> None:
         hint=f"This is a bug in Shipyard, not something you did; {what} "
         "Run `shipyard --verbose new` to see the details, and please report them.",
     ) from problem
+
+
+def run_check(title: str, run: Callable[[EventSink], Report]) -> int:
+    """Run the launch check on a screen and show its report; returns the report's exit code."""
+    from wizard.tui.check_app import CheckApp
+
+    app = CheckApp(run=run, title=title)
+    code = app.run()
+    if app.problem is not None:
+        raise app.problem
+    if app.crashed is not None:
+        problem = app.crashed
+        raise ShipyardError(
+            f"The report screen stopped on an unexpected problem: {type(problem).__name__}: {problem}",
+            hint="This is a bug in Shipyard, not something you did. Run `shipyard check --plain` "
+            "for the same report as text, and please report it (`shipyard --verbose check` shows "
+            "the details).",
+        ) from problem
+    return code if code is not None else app.exit_code
