@@ -95,6 +95,28 @@ def test_bad_spec_is_exit_2_with_located_message_and_nothing_written(runner, tmp
     assert not dest.exists()
 
 
+def test_required_references_in_a_circle_are_refused_before_rendering(runner, tmp_path):
+    spec = tmp_path / "shipyard.yaml"
+    spec.write_text(
+        "app: {name: loop, title: Loop}\n"
+        "objects:\n"
+        "  A:\n"
+        "    fields: {b: {type: ref, to: B, required: true}}\n"
+        "  B:\n"
+        "    fields: {a: {type: ref, to: A, required: true}}\n"
+    )
+    dest = tmp_path / "out"
+
+    result = run(runner, "new", str(dest), "--spec", str(spec), "--yes")
+
+    assert result.exit_code == 2, result.output
+    located = f"{spec}, line 4: objects.A.fields.b: required references go round in a circle"
+    assert located in result.stderr
+    assert "(A.b -> B.a -> A)" in result.stderr and "optional" in result.stderr
+    assert "Traceback" not in result.output
+    assert not dest.exists()
+
+
 def test_missing_spec_file_is_bad_input(runner, tmp_path):
     result = run(runner, "new", str(tmp_path / "p"), "--spec", str(tmp_path / "nope.yaml"))
     assert result.exit_code == 2

@@ -153,21 +153,6 @@ def test_keywords_become_safe_identifiers():
     assert attrs["select"] == "select"  # not a Python name; SQLAlchemy quotes it
 
 
-def test_circular_required_references_are_refused():
-    spec = parse_spec(
-        """
-app: {name: loop, title: Loop}
-objects:
-  A:
-    fields: {b: {type: ref, to: B, required: true}}
-  B:
-    fields: {a: {type: ref, to: A, required: true}}
-"""
-    )
-    with pytest.raises(BadInput, match="circle"):
-        blueprint_context(spec)
-
-
 # --- the expected permission matrix ------------------------------------------------
 
 

@@ -140,3 +140,60 @@ def test_keyword_names_are_ordinary_choices() -> None:
     assert set(spec.objects) == {"Group", "Class", "Order"}
     assert {"from", "to", "select"} <= set(spec.objects["Class"].fields)
     assert naming.column_name("class", is_ref=True) == "class_id"
+
+
+# --- required references in a circle ----------------------------------------------------------
+
+CIRCLE_SPEC = """\
+app: {name: loop, title: Loop}
+objects:
+  Start:
+    fields:
+      a: {type: ref, to: A, required: true}
+  A:
+    fields:
+      note: string
+      b: {type: ref, to: B, required: true}
+  B:
+    fields:
+      a: {type: ref, to: A, required: true}
+"""
+
+
+def test_required_references_in_a_circle_are_refused_naming_the_circle() -> None:
+    with pytest.raises(SpecError) as caught:
+        parse_spec(CIRCLE_SPEC, "loop.yaml")
+    (problem,) = caught.value.problems
+    # Start leads into the circle but is not part of it; A is written first of the two.
+    assert (problem.line, problem.field) == (9, "objects.A.fields.b")
+    assert "(A.b -> B.a -> A)" in problem.message
+    assert "no A or B could ever be created" in problem.message
+    assert "make one of these references optional" in problem.message
+    assert caught.value.exit_code == 2
+
+
+def test_a_required_reference_to_its_own_object_is_a_circle() -> None:
+    text = "app: {name: t, title: T}\nobjects:\n  Category:\n    fields:\n      up: {type: ref, to: Category, required: true}\n"
+    with pytest.raises(SpecError) as caught:
+        parse_spec(text)
+    (problem,) = caught.value.problems
+    assert (problem.line, problem.field) == (5, "objects.Category.fields.up")
+    assert "(Category.up -> Category)" in problem.message
+    assert "make 'up' optional" in problem.message
+
+
+def test_each_circle_is_reported_once() -> None:
+    second = "  C:\n    fields:\n      d: {type: ref, to: D, required: true}\n  D:\n    fields:\n      c: {type: ref, to: C, required: true}\n"
+    with pytest.raises(SpecError) as caught:
+        parse_spec(CIRCLE_SPEC + second)
+    circles = [p.field for p in caught.value.problems if "circle" in p.message]
+    assert circles == ["objects.A.fields.b", "objects.C.fields.d"]
+
+
+@pytest.mark.parametrize(
+    "reference", ["b: {type: ref, to: B, required: true}", "a: {type: ref, to: A, required: true}"]
+)
+def test_one_optional_reference_breaks_the_circle(reference: str) -> None:
+    assert reference in CIRCLE_SPEC
+    spec = parse_spec(CIRCLE_SPEC.replace(reference, reference.replace(", required: true", "")))
+    assert list(spec.objects) == ["Start", "A", "B"]

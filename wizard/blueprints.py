@@ -270,14 +270,17 @@ def _policy_imports(obj: dict[str, Any], by_name: dict[str, dict[str, Any]]) -> 
 def _dependency_order(spec: LaunchSpec) -> list[str]:
     """Objects ordered so reference targets come before the objects pointing at them.
 
-    Required references going round in a circle make every record impossible, so that is
-    refused. Optional references are followed too when they allow an order at all.
+    Optional references are followed too when they allow an order at all. Required ones
+    always do: the spec validator refuses a circle of them (wizard/spec/validate.py).
     """
-    _topological(spec, required_only=True)  # raises on a circle of required references
     try:
         return _topological(spec, required_only=False)
-    except BadInput:
+    except _Circle:
         return _topological(spec, required_only=True)
+
+
+class _Circle(Exception):
+    """The references followed go round in a circle, so they give no order."""
 
 
 def _topological(spec: LaunchSpec, *, required_only: bool) -> list[str]:
@@ -288,11 +291,7 @@ def _topological(spec: LaunchSpec, *, required_only: bool) -> list[str]:
         if name in order:
             return
         if name in visiting:
-            cycle = " -> ".join([*visiting[visiting.index(name) :], name])
-            raise BadInput(
-                f"Required references go round in a circle ({cycle}), so no record could ever be created.",
-                hint="Make one of those reference fields optional (remove required: true).",
-            )
+            raise _Circle(name)
         visiting.append(name)
         for field in spec.objects[name].ref_fields.values():
             if field.required or (not required_only and field.to != name):

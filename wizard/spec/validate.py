@@ -46,6 +46,7 @@ def check(spec: LaunchSpec) -> list[Problem]:
         *_check_login(spec),
         *_check_objects(spec),
         *_check_ownership_cycles(spec),
+        *_check_required_circles(spec),
         *_check_origins(spec),
     ]
 
@@ -219,3 +220,51 @@ def _check_ownership_cycles(spec: LaunchSpec) -> Iterator[Problem]:
                     )
                 break
             chain.append(current)
+
+
+def _check_required_circles(spec: LaunchSpec) -> Iterator[Problem]:
+    """Required references must not go round in a circle: no record of any object in it could
+    be created, since each needs a record of the next to exist first."""
+    done: set[str] = set()
+    reported: set[str] = set()
+    trail: list[tuple[str, str]] = []  # (object, the required reference followed out of it)
+
+    def visit(name: str) -> Iterator[list[tuple[str, str]]]:
+        for field_name, field in spec.objects[name].ref_fields.items():
+            if not field.required or field.to not in spec.objects:
+                continue
+            trail.append((name, field_name))
+            on_trail = [obj for obj, _ in trail]
+            if field.to in on_trail:
+                yield trail[on_trail.index(field.to):]
+            elif field.to not in done:
+                yield from visit(field.to)
+            trail.pop()
+        done.add(name)
+
+    for start in spec.objects:
+        for circle in visit(start) if start not in done else ():
+            names = {obj for obj, _ in circle}
+            if not names & reported:
+                reported.update(names)
+                yield _circle_problem(spec, circle)
+
+
+def _circle_problem(spec: LaunchSpec, circle: list[tuple[str, str]]) -> Problem:
+    order = list(spec.objects)
+    # Start at the object written first in the spec: the problem points at its line.
+    first = min(range(len(circle)), key=lambda i: order.index(circle[i][0]))
+    circle = circle[first:] + circle[:first]
+    obj, field = circle[0]
+    route = " -> ".join([*(f"{o}.{f}" for o, f in circle), obj])
+    names = sorted({o for o, _ in circle}, key=order.index)
+    if len(names) == 1:
+        why = f"the first {obj} would need another {obj} to exist already"
+        fix = f"make '{field}' optional (remove required: true)"
+    else:
+        listed = ", ".join(names[:-1]) + f" or {names[-1]}"
+        why = f"no {listed} could ever be created, as each needs the next to exist first"
+        fix = "make one of these references optional (remove required: true from it)"
+    return ("objects", obj, "fields", field), (
+        f"required references go round in a circle ({route}): {why}; {fix}"
+    )
