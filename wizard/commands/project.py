@@ -12,6 +12,11 @@ import typer
 from wizard.commands.common import can_prompt, show_event, shown
 from wizard.errors import BadInput
 
+PlainOption = Annotated[
+    bool,
+    typer.Option("--plain", help="Ask with simple line prompts instead of the full-screen wizard."),
+]
+
 
 def new(
     dest: Annotated[
@@ -25,12 +30,7 @@ def new(
         typer.Option("--spec", "-s", help="A launch spec (shipyard.yaml) with every answer."),
     ] = None,
     yes: Annotated[bool, typer.Option("--yes", "-y", help="Ask nothing; needs --spec.")] = False,
-    plain: Annotated[
-        bool,
-        typer.Option(
-            "--plain", help="Ask with simple line prompts instead of the full-screen wizard."
-        ),
-    ] = False,
+    plain: PlainOption = False,
 ) -> None:
     """Create a backend project: render it, write its secrets, commit it."""
     from wizard.pipeline import create_project
@@ -64,12 +64,7 @@ def edit(
     directory: Annotated[
         Path, typer.Option("-C", "--directory", help="The project folder.", show_default=False)
     ] = Path("."),
-    plain: Annotated[
-        bool,
-        typer.Option(
-            "--plain", help="Ask with simple line prompts instead of the full-screen wizard."
-        ),
-    ] = False,
+    plain: PlainOption = False,
 ) -> None:
     """Change a project's answers in the wizard and save its shipyard.yaml."""
     from wizard.spec import dump_spec, load_spec
