@@ -83,12 +83,16 @@ def default_target(project: Path) -> str:
     return load_spec(spec_file).staging.target
 
 
-def state_dir(project: Path) -> Path:
-    """The project's git-ignored folder for staging state (pids, ports, logs)."""
-    path = project / STATE_DIR
+def ignored_dir(path: Path) -> Path:
+    """`path`, made if missing, kept out of git by a .gitignore of its own."""
     path.mkdir(exist_ok=True)
     ignore = path / ".gitignore"
     if not ignore.exists():
         # Ignores itself and everything beside it, whatever the project's .gitignore says.
         ignore.write_text("*\n", encoding="utf-8")
     return path
+
+
+def state_dir(project: Path) -> Path:
+    """The project's git-ignored folder for staging state (pids, ports, logs)."""
+    return ignored_dir(project / STATE_DIR)

@@ -15,6 +15,7 @@ from urllib.parse import quote
 from wizard import envfile
 from wizard.errors import BadInput
 from wizard.spec import load_spec
+from wizard.staging import ignored_dir
 
 SPEC_FILE = "shipyard.yaml"
 BACKUP_DIR = "backups"
@@ -161,11 +162,5 @@ def ensure_secrets(project: Path) -> dict[str, str]:
 
 
 def backups_dir(project: Path) -> Path:
-    """The project's git-ignored folder for database dumps."""
-    path = project / BACKUP_DIR
-    path.mkdir(exist_ok=True)
-    ignore = path / ".gitignore"
-    if not ignore.exists():
-        # Dumps hold every user's data: keep them out of git whatever .gitignore says.
-        ignore.write_text("*\n", encoding="utf-8")
-    return path
+    """The project's git-ignored folder for database dumps (they hold every user's data)."""
+    return ignored_dir(project / BACKUP_DIR)
