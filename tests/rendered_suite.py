@@ -11,6 +11,21 @@ from pathlib import Path
 SUITE_TIMEOUT = 1200
 
 
+def run(
+    command: list[str], cwd: Path, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess:
+    """A command in (or for) a rendered project, bounded like its suite."""
+    return subprocess.run(
+        command,
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=SUITE_TIMEOUT,
+        check=False,
+    )
+
+
 def run_suite(
     project: Path, database_url: str | None = None, files: list[str] | None = None
 ) -> str:
@@ -24,14 +39,8 @@ def run_suite(
     if database_url:
         env["DATABASE_URL"] = database_url
     present = [f for f in files or [] if (project / f).is_file()]
-    result = subprocess.run(
-        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", *present],
-        cwd=project,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=SUITE_TIMEOUT,
-        check=False,
+    result = run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", *present], project, env
     )
     summary = result.stdout.strip().splitlines()[-1] if result.stdout.strip() else ""
     assert result.returncode == 0, (

@@ -10,13 +10,12 @@ from __future__ import annotations
 
 import os
 import re
-import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 import random_specs
-from rendered_suite import SUITE_TIMEOUT, run_suite
+from rendered_suite import run, run_suite
 
 from wizard.blueprints import render
 from wizard.spec import load_spec
@@ -46,20 +45,6 @@ def render_once(cache: dict[Path, Path], spec_path: Path, tmp_path_factory) -> P
         render(load_spec(spec_path), dest)
         cache[spec_path] = dest
     return cache[spec_path]
-
-
-def run(
-    command: list[str], cwd: Path, env: dict[str, str] | None = None
-) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        command,
-        cwd=cwd,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=SUITE_TIMEOUT,
-        check=False,
-    )
 
 
 @pytest.mark.slow
