@@ -262,6 +262,14 @@ def test_report_screen_on_a_warning(snap_compare, project) -> None:  # type: ign
     )
 
 
+def test_report_screen_without_colour(snap_compare, project, monkeypatch) -> None:  # type: ignore[no-untyped-def]  # noqa: F811
+    """With NO_COLOR the status still reads in words (FAIL, WARN, ok) and the cursor is reversed."""
+    monkeypatch.setenv("NO_COLOR", "1")
+    assert snap_compare(
+        CheckApp(failing_report(project)), terminal_size=(80, 24), run_before=_settle
+    )
+
+
 # --- the real terminal --------------------------------------------------------------------
 
 
