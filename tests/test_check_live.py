@@ -151,6 +151,8 @@ def test_clean_render_passes_with_every_cell_probed(baseline, studio):
     matrix = next(c for i in report.items for c in i.checks if c.id == "live.permission_matrix")
     probed, total = matrix.note.split("probed ")[1].split(" get/")[0].split(" of ")
     assert probed == total and int(total) > 50, matrix.note
+    probe = next(c for i in report.items for c in i.checks if c.id == "live.account_enumeration")
+    assert probe.status == "pass" and "sign-up" in probe.note, probe.note
 
 
 def test_probes_clean_up_after_themselves(studio, tmp_path):
@@ -329,6 +331,16 @@ FAULTS = [
             "    if user is None or not valid or not user.is_active:",
             '    if user is None:\n        raise HTTPException(404, "No account with this email.")\n'
             "    if user is None or not valid or not user.is_active:",
+        ),
+    ),
+    Fault(
+        "signup-reveals-accounts",
+        "login-limits",
+        True,
+        replace(
+            "app/api/routes/email_password.py",
+            "        subject, body = messages.signup_address_taken()\n",
+            '        raise HTTPException(409, "An account with this email already exists.") from None\n',
         ),
     ),
     Fault(

@@ -53,7 +53,7 @@ DRIVER = textwrap.dedent(
             async def token(email):
                 if email != "admin@example.com":
                     r = await client.post("/auth/signup", json={"email": email, "password": PASSWORD})
-                    assert r.status_code == 201, r.text
+                    assert r.status_code == 202, r.text
                 r = await client.post("/auth/login", json={"email": email, "password": PASSWORD})
                 assert r.status_code == 200, r.text
                 return {"Authorization": "Bearer " + r.json()["access_token"]}

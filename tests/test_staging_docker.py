@@ -102,7 +102,7 @@ def headers(project) -> dict[str, str]:
     password = "correct horse battery staple"
     with httpx.Client(base_url=url, timeout=30) as http:
         signup = http.post("/auth/signup", json={"email": email, "password": password})
-        assert signup.status_code == 201, signup.text
+        assert signup.status_code == 202, signup.text
         login = http.post("/auth/login", json={"email": email, "password": password})
     assert login.status_code == 200, login.text
     return {"Authorization": f"Bearer {login.json()['access_token']}"}

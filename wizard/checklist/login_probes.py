@@ -6,7 +6,7 @@ import secrets
 from typing import Any
 
 from wizard.checklist.context import CheckContext, check
-from wizard.checklist.live import EMAIL_DOMAIN, Persona, json_of, session
+from wizard.checklist.live import EMAIL_DOMAIN, SIGNUP_ACCEPTED, Persona, json_of, session
 from wizard.checklist.results import Finding, Outcome, Skip
 
 # The login issue's numbers: at most 10 fast failed logins per account, then 429; at most
@@ -135,7 +135,7 @@ def brute_force(ctx: CheckContext) -> Outcome:
         signup = live.api.call(
             "POST", "/auth/signup", body={"email": victim.email, "password": victim.password}
         )
-        if signup.status_code not in (200, 201):
+        if signup.status_code not in SIGNUP_ACCEPTED:
             raise Skip(
                 f"a test account for the brute-force probe could not be made ({signup.status_code})"
             )
@@ -189,7 +189,7 @@ def brute_force(ctx: CheckContext) -> Outcome:
 
 @check("live.account_enumeration")
 def account_enumeration(ctx: CheckContext) -> Outcome:
-    """Login and reset requests answer the same for known and unknown addresses."""
+    """Sign-up, login and reset requests answer the same for known and unknown addresses."""
     spec = ctx.need_spec()
     live = session(ctx)
     known = live.personas.get("other") or live.personas.get("owner")
@@ -218,6 +218,18 @@ def account_enumeration(ctx: CheckContext) -> Outcome:
     if "magic_link" in spec.login.methods:
         pairs.append(
             ("magic link", "/auth/magic-link/request", {"email": known.email}, {"email": unknown})
+        )
+    if "email_password" in spec.login.methods:
+        # Last, and with an address of its own: signing up makes the account it names.
+        newcomer = f"shipyard-check-{live.run_id}-newcomer@{EMAIL_DOMAIN}"
+        password = "Probe-" + secrets.token_urlsafe(12)
+        pairs.append(
+            (
+                "sign-up",
+                "/auth/signup",
+                {"email": known.email, "password": password},
+                {"email": newcomer, "password": password},
+            )
         )
     findings = []
     compared = []
