@@ -178,15 +178,20 @@ class ShipyardBackend(Target):
         response = await client.post(
             "/auth/signup", json=credentials, headers=self._headers(account)
         )
-        if response.status_code != 201:
+        # Sign-up answers the same for new and known addresses (no account probing): the
+        # user's id comes from /auth/me once signed in.
+        if response.status_code not in (201, 202):
             raise BenchError(f"signup failed: {response.status_code} {response.text}")
-        account.user_id = str(response.json()["id"])
         response = await client.post(
             "/auth/login", json=credentials, headers=self._headers(account)
         )
         if response.status_code != 200:
             raise BenchError(f"login failed: {response.status_code} {response.text}")
         account.token = response.json()["access_token"]
+        response = await client.get("/auth/me", headers=self._headers(account))
+        if response.status_code != 200:
+            raise BenchError(f"/auth/me failed: {response.status_code} {response.text}")
+        account.user_id = str(response.json()["id"])
 
     async def create(self, client: httpx.AsyncClient, account: Account, n: int) -> str:
         response = await client.post(

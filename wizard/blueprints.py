@@ -407,7 +407,7 @@ def _factory_doc(obj: ObjectSpec, label: str, refs: list[dict[str, Any]]) -> str
 
 
 def _sa_imports(fields: list[dict[str, Any]]) -> list[str]:
-    names = {"ForeignKey", "Integer"}
+    names = {"ForeignKey", "Index", "Integer"}
     for field in fields:
         kind = field["sa_type"].split("(")[0]
         if kind != "UTCDateTime":

@@ -1,7 +1,10 @@
 """Sessions, whatever the login method: me, refresh rotation, reuse detection, logout."""
 
-from sqlalchemy import select
+from datetime import timedelta
 
+from sqlalchemy import select, update
+
+from app.core.config import settings
 from app.models import Session
 from tests.conftest import make_person
 
@@ -49,6 +52,26 @@ async def test_logout_revokes_the_session(client, db):
     assert (await client.get("/auth/me", headers=headers)).status_code == 401
     refresh = await client.post("/auth/refresh", json={"refresh_token": tokens.refresh_token})
     assert refresh.status_code == 401
+
+
+async def test_logout_counts_at_once_for_a_token_just_checked(client, db):
+    tokens = await signed_in(db)
+    headers = {"Authorization": f"Bearer {tokens.token}"}
+    assert (await client.get("/auth/me", headers=headers)).status_code == 200
+    assert (await client.post("/auth/logout", headers=headers)).status_code == 204
+    assert (await client.get("/auth/me", headers=headers)).status_code == 401
+
+
+async def test_a_session_ended_elsewhere_is_trusted_for_seconds_at_most(client, db, clock):
+    """Another worker's logout reaches this one within SESSION_CACHE_SECONDS (app/auth/sessions.py)."""
+    tokens = await signed_in(db)
+    headers = {"Authorization": f"Bearer {tokens.token}"}
+    assert (await client.get("/auth/me", headers=headers)).status_code == 200
+    await db.execute(update(Session).values(revoked_at=clock.now()))  # as another worker would
+    await db.commit()
+    assert settings.session_cache_seconds <= 5
+    clock.advance(timedelta(seconds=settings.session_cache_seconds))
+    assert (await client.get("/auth/me", headers=headers)).status_code == 401
 
 
 async def test_refresh_tokens_are_stored_hashed(client, db):

@@ -7,7 +7,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth.sessions import user_for_access_token
-from app.core.db import get_session, get_statement_session
+from app.core.db import StatementSessionLocal, get_session, get_statement_session
 from app.models.users import User
 
 SessionDep = Annotated[AsyncSession, Depends(get_session)]
@@ -22,13 +22,15 @@ def _unauthorized(message: str) -> HTTPException:
 
 async def get_optional_user(
     request: Request,
-    db: StatementSessionDep,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> User | None:
     """The caller, or None without a token. A bad, expired or revoked token is a 401."""
     if credentials is None:
         return None
-    found = await user_for_access_token(db, credentials.credentials)
+    # A session of its own, closed before the route runs: no request holds two database
+    # connections at once (app/core/admission.py relies on it).
+    async with StatementSessionLocal() as db:
+        found = await user_for_access_token(db, credentials.credentials)
     if found is None:
         raise _unauthorized("Your sign-in has expired or was revoked; sign in again.")
     user, session_id = found

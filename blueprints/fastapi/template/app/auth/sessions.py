@@ -2,7 +2,7 @@
 
 import hmac
 import uuid
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -38,8 +38,60 @@ async def start_session(db: AsyncSession, user: User) -> TokenPair:
     )
 
 
+class RecentSessions:
+    """Access tokens this worker checked in the last few seconds, with their user.
+
+    Most requests then need neither the token's signature checked again nor the session
+    looked up: Parse Server does the same (its cacheTTL, 5 s). The price is bounded: a
+    session revoked or a role changed through another worker is honoured here for up to
+    SESSION_CACHE_SECONDS; through this worker, at once. 0 turns the cache off.
+    """
+
+    MAX_ENTRIES = 10_000
+
+    def __init__(self) -> None:
+        self._entries: dict[str, tuple[datetime, User, str]] = {}
+
+    def get(self, token: str) -> tuple[User, str] | None:
+        entry = self._entries.get(token)
+        if entry is None:
+            return None
+        until, user, session_id = entry
+        if until <= utcnow():
+            del self._entries[token]
+            return None
+        return user, session_id
+
+    def remember(self, token: str, user: User, session_id: str, expires: datetime) -> None:
+        seconds = settings.session_cache_seconds
+        if seconds <= 0:
+            return
+        if len(self._entries) >= self.MAX_ENTRIES:
+            self._entries.clear()  # simpler than LRU, and refilled within seconds
+        until = min(utcnow() + timedelta(seconds=seconds), expires)
+        self._entries[token] = (until, user, session_id)
+
+    def clear(self) -> None:
+        self._entries.clear()
+
+    def forget(self, *, session_id: str | None = None, user_id: int | None = None) -> None:
+        stale = [
+            token
+            for token, (_, user, sid) in self._entries.items()
+            if sid == session_id or user.id == user_id
+        ]
+        for token in stale:
+            del self._entries[token]
+
+
+recent_sessions = RecentSessions()
+
+
 async def user_for_access_token(db: AsyncSession, token: str) -> tuple[User, str] | None:
-    """The user behind a valid access token whose session is still open: one indexed query."""
+    """The user behind a valid access token whose session is still open: one indexed query,
+    unless this worker checked the same token a moment ago."""
+    if (recent := recent_sessions.get(token)) is not None:
+        return recent
     try:
         claims = decode_access_token(token)
     except InvalidToken:
@@ -54,7 +106,10 @@ async def user_for_access_token(db: AsyncSession, token: str) -> tuple[User, str
             User.is_active,
         )
     )
-    return (user, claims.session_id) if user is not None else None
+    if user is None:
+        return None
+    recent_sessions.remember(token, user, claims.session_id, claims.expires_at)
+    return user, claims.session_id
 
 
 async def rotate(db: AsyncSession, refresh_token: str) -> TokenPair | None:
@@ -86,6 +141,7 @@ async def rotate(db: AsyncSession, refresh_token: str) -> TokenPair | None:
 
 
 async def revoke(db: AsyncSession, session_id: str) -> None:
+    recent_sessions.forget(session_id=session_id)
     await db.execute(
         update(Session)
         .where(Session.id == session_id, Session.revoked_at.is_(None))

@@ -12,7 +12,7 @@ from app.core.clock import clock
 from app.core.config import settings
 
 NAMING_CONVENTION = {
-    "ix": "ix_%(table_name)s_%(column_0_name)s",
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
     "uq": "uq_%(table_name)s_%(column_0_name)s",
     "ck": "ck_%(table_name)s_%(constraint_name)s",
     "fk": "fk_%(table_name)s_%(column_0_name)s",
@@ -50,10 +50,12 @@ class UTCDateTime(TypeDecorator[datetime]):
 # instead, and a connection the database dropped fails one request, not all.
 # A fixed pool per worker (DB_POOL_SIZE): requests beyond it wait for a connection rather
 # than opening and closing extra ones, each of which costs several round trips to set up.
+# app/core/admission.py lets in no more requests than the pool has connections; the small
+# overflow covers the moment a request holds two (a sign-in limit counter beside its session).
 engine = create_async_engine(
     settings.sqlalchemy_url,
     pool_recycle=1800,
-    **({} if settings.is_sqlite else {"pool_size": settings.db_pool_size, "max_overflow": 0}),
+    **({} if settings.is_sqlite else {"pool_size": settings.db_pool_size, "max_overflow": 2}),
 )
 
 if settings.is_sqlite:

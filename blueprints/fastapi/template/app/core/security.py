@@ -3,7 +3,7 @@
 import hashlib
 import secrets
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import jwt
 from argon2 import PasswordHasher
@@ -39,6 +39,7 @@ def password_needs_rehash(password_hash: str) -> bool:
 class AccessClaims:
     user_id: int
     session_id: str
+    expires_at: datetime
 
 
 class InvalidToken(Exception):
@@ -68,7 +69,11 @@ def decode_access_token(token: str) -> AccessClaims:
             issuer=settings.app_name,
             options={"require": ["exp", "sub", "sid", "aud", "iss"]},
         )
-        return AccessClaims(user_id=int(payload["sub"]), session_id=str(payload["sid"]))
+        return AccessClaims(
+            user_id=int(payload["sub"]),
+            session_id=str(payload["sid"]),
+            expires_at=datetime.fromtimestamp(payload["exp"], UTC),
+        )
     except (jwt.PyJWTError, ValueError, TypeError) as error:
         raise InvalidToken(str(error)) from error
 

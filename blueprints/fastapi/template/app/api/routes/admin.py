@@ -4,6 +4,7 @@ from fastapi import APIRouter
 
 from app.api.deps import AdminUser, SessionDep
 from app.api.records import not_found
+from app.auth.sessions import recent_sessions
 from app.models.users import User
 from app.schemas.auth import RolesForm, UserOut
 
@@ -18,4 +19,5 @@ async def set_roles(user_id: int, form: RolesForm, admin: AdminUser, db: Session
         raise not_found("user")
     user.roles = sorted(set(form.roles))
     await db.commit()
+    recent_sessions.forget(user_id=user.id)
     return user
