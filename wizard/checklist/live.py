@@ -41,6 +41,7 @@ class Persona:
     password: str = ""
     phone: str = ""
     token: str | None = None
+    refresh_token: str | None = None
     user_id: int | None = None
     roles: list[str] = field(default_factory=list)
 
@@ -158,7 +159,23 @@ class Session:
                 f"PUT /admin/users/{{id}}/roles answered {response.status_code} {_detail(response)}"
             )
         persona.roles = list(roles)
+        self._renew_token(persona)
         return None
+
+    def _renew_token(self, persona: Persona) -> None:
+        """A new access token after a role change. An API may trust a token it checked a
+        moment ago for a few seconds (the rendered backend does, per worker, for
+        SESSION_CACHE_SECONDS), so on another worker the old token could still carry the old
+        roles; a token nobody has seen yet is checked afresh."""
+        if not persona.refresh_token:
+            return
+        response = self.api.call(
+            "POST", "/auth/refresh", body={"refresh_token": persona.refresh_token}
+        )
+        data = json_of(response) if response.status_code == 200 else None
+        if isinstance(data, dict) and data.get("access_token"):
+            persona.token = data["access_token"]
+            persona.refresh_token = data.get("refresh_token") or persona.refresh_token
 
     def _sign_in_admin(self) -> None:
         if self.ctx.admin is None and self.spec.login.methods == ["phone_otp"]:
@@ -205,6 +222,7 @@ class Session:
         try:
             self._phone_login(admin)
             staging_admin.promote(self.ctx.project, str(target), admin.user_id or 0)
+            self._renew_token(admin)
             self._refresh_roles(admin)
         except Skip as exc:
             self.admin_problem = f"no test admin could be made: {exc.reason}"
@@ -367,6 +385,7 @@ class Session:
     def _take_tokens(self, persona: Persona, response: httpx.Response) -> None:
         data = json_of(response) or {}
         persona.token = data.get("access_token")
+        persona.refresh_token = data.get("refresh_token")
         me = self.api.call("GET", "/auth/me", persona)
         info = json_of(me) if me.status_code == 200 else None
         if not persona.token or not isinstance(info, dict) or "id" not in info:
