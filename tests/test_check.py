@@ -329,7 +329,16 @@ def test_json_report_schema(project):
         "checks",
     }
     check = item["checks"][0]
-    assert set(check) == {"id", "status", "severity", "reason", "note", "fix", "findings"}
+    assert set(check) == {
+        "id",
+        "status",
+        "severity",
+        "reason",
+        "note",
+        "fix",
+        "coverage",
+        "findings",
+    }
     public = next(i for s in data["steps"] for i in s["items"] if i["id"] == "public-writes")
     [finding] = public["checks"][0]["findings"]
     assert (finding["object"], finding["action"]) == ("Note", "delete")
@@ -385,3 +394,170 @@ def test_cli_check_could_not_run(tmp_path):
     health = next(i for s in data["steps"] for i in s["items"] if i["id"] == "staging-target")
     assert health["status"] == "error"
     assert "could not reach" in health["reason"]
+
+
+# --- the live permission matrix: a pass only when every cell was probed --------------------
+
+NO_ADMIN = (
+    "giving a role needs admin credentials: no admin credentials: "
+    "set SHIPYARD_ADMIN_EMAIL and SHIPYARD_ADMIN_PASSWORD"
+)
+PERMISSIONS_ONLY = (
+    "version: 1\nsteps:\n  - id: permissions\n    title: Permissions\n    items:\n"
+    "      - id: permissions\n        title: Who may do what\n        why: w\n"
+    "        severity: fail\n        fix: Give the action a rule.\n"
+    "        checks: [live.permission_matrix, live.list_filtering]\n"
+)
+
+
+def fake_api(spec, limited=(), leaky=()):
+    """An API that answers every cell as the spec's matrix expects (the bearer token names
+    the persona), except that personas in `limited` are rate limited (429) and the
+    (actor, action) pairs in `leaky` are allowed what the rules deny."""
+    import itertools
+
+    import httpx
+
+    from wizard.spec.matrix import expect
+
+    made: list[int] = []
+    ids = itertools.count(1)
+    verbs = {("GET", 2): "list", ("POST", 2): "create", ("GET", 3): "get"}
+    verbs |= {("PATCH", 3): "update", ("DELETE", 3): "delete"}
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        actor = request.headers.get("Authorization", "Bearer anonymous").split()[-1]
+        if actor in limited:
+            return httpx.Response(429, headers={"Retry-After": "0"}, json={"detail": "Slow down"})
+        parts = request.url.path.strip("/").split("/")
+        action = verbs[(request.method, len(parts))]
+        expected = expect(spec, "Note", actor, action)
+        allowed = expected.allowed or (actor, action) in leaky
+        if action == "list" and (allowed or expected.outcome == "hidden"):
+            items = [{"id": i} for i in made] if allowed else []
+            return httpx.Response(200, json={"items": items, "total": len(items)})
+        if not allowed:
+            return httpx.Response(expected.status, json={"detail": "no"})
+        if action == "create":
+            made.append(next(ids))
+            return httpx.Response(201, json={"id": made[-1]})
+        if action == "delete":
+            return httpx.Response(204)
+        return httpx.Response(200, json={"id": int(parts[2])})
+
+    return httpx.MockTransport(handler)
+
+
+def probed_session(ctx, everyone=False, **fake):
+    """A live session on the fake API: owner, other and anonymous signed in; no admin and
+    so no role holder (unless `everyone`)."""
+    import httpx
+
+    from wizard.checklist.live import Api, Persona, Session
+
+    api = Api("http://api.test")
+    api.client = httpx.Client(base_url=api.url, transport=fake_api(ctx.spec, **fake))
+    live = Session(ctx, ctx.spec, api)
+    names = ["owner", "other", *(["role:editor", "admin"] if everyone else [])]
+    for name in names:
+        live.personas[name] = Persona(name, token=name, user_id=len(live.personas))
+    if not everyone:
+        live.admin_problem = NO_ADMIN.split(": ", 1)[1]
+        live.unavailable = {"admin": live.admin_problem, "role:editor": NO_ADMIN}
+    ctx.cache["live_session"] = live
+    return live
+
+
+def matrix_check(spec_text=SPEC, everyone=False, **fake):
+    ctx = CheckContext(spec=parse_spec(spec_text), url="http://api.test", url_given=True)
+    probed_session(ctx, everyone, **fake)
+    report = run_checklist(ctx, parse_checklist(PERMISSIONS_ONLY))
+    [item] = report.items
+    return report, item, {c.id: c for c in item.checks}
+
+
+def test_every_cell_probed_passes():
+    report, item, checks = matrix_check(everyone=True)
+    assert item.status == "pass", reports.to_text(report)
+    assert checks["live.permission_matrix"].note == "probed 20 of 20 get/create/update/delete cells"
+    assert checks["live.list_filtering"].note == "probed 5 of 5 list cells"
+    assert checks["live.permission_matrix"].coverage.complete
+    assert report.exit_code == 0
+
+
+def test_cells_skipped_without_admin_are_a_warning_with_counts_and_a_fix():
+    report, item, checks = matrix_check()
+    matrix = checks["live.permission_matrix"]
+    assert (item.status, matrix.status) == ("warn", "warn")
+    assert report.exit_code == 0  # nothing was seen to leak
+    assert matrix.findings == []
+    assert matrix.reason.startswith("probed 12 of 20 get/create/update/delete cells; not probed: ")
+    assert "Note as role:editor (giving a role needs admin credentials" in matrix.reason
+    assert "SHIPYARD_ADMIN_EMAIL" in matrix.fix and "shipyard up" in matrix.fix
+    assert checks["live.list_filtering"].status == "warn"
+    assert checks["live.list_filtering"].reason.startswith("probed 3 of 5 list cells")
+    text = reports.to_text(report)
+    assert "live.permission_matrix: warn - probed 12 of 20" in text
+    assert "live.list_filtering: warn - probed 3 of 5 list cells" in text
+    assert "Fix: Give the check an admin account of this API" in text
+    data = json.loads(reports.to_json(report))
+    [check] = [c for c in data["steps"][0]["items"][0]["checks"] if c["id"] == matrix.id]
+    assert check["coverage"]["probed"] == 12 and check["coverage"]["total"] == 20
+    assert {s["where"] for s in check["coverage"]["skipped"]} == {
+        "Note as role:editor",
+        "Note as admin",
+    }
+    junit = reports.to_junit(report)
+    assert "probed 12 of 20" in junit
+
+
+def test_rate_limited_cells_are_skipped_not_failed_and_the_fix_says_wait():
+    report, _item, checks = matrix_check(limited=("other",))
+    matrix = checks["live.permission_matrix"]
+    assert matrix.status == "warn" and matrix.findings == []
+    assert matrix.coverage.probed == 8 and matrix.coverage.total == 20
+    assert "Note update as other" in matrix.coverage.skipped
+    assert "429" in matrix.coverage.skipped["Note update as other"]
+    assert "wait a few minutes" in matrix.fix and "SHIPYARD_ADMIN_EMAIL" in matrix.fix
+    assert report.exit_code == 0
+
+
+def test_a_leak_fails_even_when_cells_were_skipped():
+    report, item, checks = matrix_check(leaky={("other", "update")})
+    matrix = checks["live.permission_matrix"]
+    assert (item.status, matrix.status) == ("fail", "fail")
+    assert report.exit_code == 1
+    [leak] = matrix.findings
+    assert (leak.object, leak.action, leak.actor) == ("Note", "update", "other")
+    assert report.failing_objects == ["Note"]
+    assert matrix.coverage.probed == 12  # the skipped cells are still told
+    text = reports.to_text(report)
+    assert "LEAK: the other test user could update Note" in text
+    assert "(probed 12 of 20 get/create/update/delete cells; not probed: " in text
+
+
+def test_no_cell_probed_is_could_not_run():
+    report, _item, checks = matrix_check(limited=("owner",))
+    matrix = checks["live.permission_matrix"]
+    assert matrix.status == "error"
+    assert "none of the 20 get/create/update/delete cells could be probed" in matrix.reason
+    assert "429" in matrix.reason and "wait a few minutes" in matrix.reason
+    assert report.exit_code == 2
+
+
+@pytest.mark.parametrize(
+    "key, expected",
+    [
+        ("live.permission_matrix", {"live.permission_matrix": "acknowledged"}),
+        ("permissions", {"live.permission_matrix": "acknowledged", "live.list_filtering": "ack"}),
+    ],
+)
+def test_skipped_cells_can_be_acknowledged(key, expected):
+    spec = SPEC + f"acknowledged:\n  {key}: CI has no admin account; staging is checked in full\n"
+    report, item, checks = matrix_check(spec)
+    for check_id, status in expected.items():
+        assert checks[check_id].status.startswith(status), check_id
+        assert checks[check_id].reason == "CI has no admin account; staging is checked in full"
+    assert item.status == ("acknowledged" if key == "permissions" else "warn")
+    # The acknowledgement does not hide how much was probed.
+    assert "(probed 12 of 20 get/create/update/delete cells" in reports.to_text(report)

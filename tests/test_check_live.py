@@ -180,6 +180,8 @@ class Fault:
     item: str
     live: bool
     edit: Callable[[Path], None]
+    # Other checks the fault rightly changes too, with the status each must then have.
+    also: tuple[tuple[str, str, str], ...] = ()
 
 
 def replace(path: str, old: str, new: str, count: int = 1) -> Callable[[Path], None]:
@@ -350,6 +352,12 @@ FAULTS = [
         replace(
             "app/schemas/auth.py", 'Role = Literal["admin", "staff"]', 'Role = Literal["admin"]'
         ),
+        # No test user can hold the role, so the role's permission cells cannot be tried:
+        # the matrix says so as a warning (nothing was seen to leak), it does not pass.
+        also=(
+            ("permissions", "live.permission_matrix", "warn"),
+            ("permissions", "live.list_filtering", "warn"),
+        ),
     ),
     Fault("cors-star-live", "cors-origins", True, set_env("CORS_ORIGINS", "*")),
 ]
@@ -367,6 +375,8 @@ def test_seeded_fault_is_caught_by_its_item_only(fault, studio, baseline, tmp_pa
     drift = ("objects", "project.spec_matches_code")
     if fault.item != "objects" and changed.get(drift) == "warn":
         del changed[drift]
+    for item_id, check_id, status in fault.also:
+        assert changed.pop((item_id, check_id), None) == status, (check_id, to_text(report))
     assert changed, f"{fault.name} was not detected\n{to_text(report)}"
     assert {item for item, _check in changed} == {fault.item}, (changed, to_text(report))
     assert set(changed.values()) <= {"fail", "warn"}, changed

@@ -16,7 +16,7 @@ import httpx
 
 from wizard.checklist.context import CheckContext, check
 from wizard.checklist.live import Persona, Session, json_of, session
-from wizard.checklist.results import CouldNotRun, Finding, Outcome, Skip
+from wizard.checklist.results import CouldNotRun, Coverage, Finding, Outcome, Skip
 from wizard.spec import FieldSpec, LaunchSpec
 from wizard.spec.matrix import (
     MATRIX_ACTIONS,
@@ -256,6 +256,11 @@ class Prober:
             )
         else:
             response = self.call("DELETE", f"{path}/{fixture.id}", who)
+        if response.status_code == 429:
+            # Rate limited even after backing off: the API did not answer the question.
+            where = f"{expectation.object} {action} as {expectation.actor}"
+            self.run.skipped[key][where] = "the API answered 429 (rate limited) twice"
+            return fixture
         self.run.probed[key] += 1
         actual = _actual(expectation, response, fixture.id)
         status_matches = action == "list" or response.status_code == expectation.status
@@ -266,7 +271,9 @@ class Prober:
             try:
                 return self.fixtures.rebuild(fixture, "owner")
             except Skip as exc:
-                self.run.skipped[key][f"{expectation.object} after a delete"] = exc.reason
+                # The actors after this one try neither the object's cells nor its list.
+                for kind in ("cells", "lists"):
+                    self.run.skipped[kind][f"{expectation.object} after a delete"] = exc.reason
                 return None
         return fixture
 
@@ -316,26 +323,78 @@ def _matrix(ctx: CheckContext) -> MatrixRun:
     return run
 
 
-def _outcome(run: MatrixRun, key: str, what: str) -> Outcome:
+ADMIN_FIX = (
+    "Give the check an admin account of this API: set SHIPYARD_ADMIN_EMAIL and "
+    "SHIPYARD_ADMIN_PASSWORD (`python -m app create-admin --email E --password P` makes one)"
+)
+STAGING_FIX = (
+    "or run `shipyard check` inside the project with its staging up (`shipyard up`), "
+    "where Shipyard makes its own test admin"
+)
+RATE_FIX = (
+    "The API rate limited the check (429): wait a few minutes for its limit to reset, then "
+    "run the check again (it reuses the test accounts it already made, so a rerun signs up "
+    "fewer); or run it against the project's own staging (`shipyard up`), which no one else uses"
+)
+OTHER_FIX = "Fix what stopped the skipped cells (the reasons above) and run the check again"
+
+
+_ADMIN_CLUES = ("admin credentials", "is not an admin", "test admin", "shipyard_admin")
+_RATE_CLUES = ("429", "rate limit")
+
+
+def coverage_fix(skipped: dict[str, str], url_given: bool) -> str:
+    """What a founder can do so that the next run probes every cell, from why cells were skipped."""
+    reasons = [why.lower() for why in skipped.values()]
+    admin = [why for why in reasons if any(clue in why for clue in _ADMIN_CLUES)]
+    rate = [why for why in reasons if any(clue in why for clue in _RATE_CLUES)]
+    fixes = []
+    if admin:
+        fixes.append(f"{ADMIN_FIX}, {STAGING_FIX}" if url_given else ADMIN_FIX)
+    if rate:
+        fixes.append(RATE_FIX)
+    if len({*admin, *rate}) < len(set(reasons)):
+        fixes.append(OTHER_FIX)
+    fixes.append("Until every cell is probed, the others may still let the wrong people in.")
+    return ". ".join(fixes)
+
+
+def _outcome(run: MatrixRun, key: str, what: str, url_given: bool) -> Outcome:
     skipped = run.skipped[key]
+    total = run.total[key]
+    if total == 0:
+        raise Skip("the spec has no objects, so there are no permission cells to probe")
+    fix = coverage_fix(skipped, url_given)
     if run.probed[key] == 0:
         # The API answered but not one cell could be tried: the check did not do its job.
         reason = next(iter(skipped.values()), "nothing could be probed")
-        raise CouldNotRun(f"no {what} could be probed: {reason}")
-    note = f"probed {run.probed[key]} of {run.total[key]} {what}"
+        raise CouldNotRun(f"none of the {total} {what} could be probed: {reason}. {fix}")
+    note = f"probed {run.probed[key]} of {total} {what}"
     if skipped:
-        firsts = "; ".join(f"{where}: {why}" for where, why in list(skipped.items())[:3])
-        note += f"; skipped {', '.join(skipped)} ({firsts})"
-    return Outcome.of(run.findings[key], note)
+        note += f"; not probed: {_skipped_text(skipped)}"
+    coverage = Coverage(what, run.probed[key], total, dict(skipped), fix)
+    return Outcome(list(run.findings[key]), note, coverage=coverage)
+
+
+def _skipped_text(skipped: dict[str, str], shown: int = 4) -> str:
+    """Where cells were skipped, grouped by why: "Note get as other, ... (the API answered 429)"."""
+    by_reason: dict[str, list[str]] = {}
+    for where, why in skipped.items():
+        by_reason.setdefault(why, []).append(where)
+    parts = []
+    for why, places in by_reason.items():
+        more = f" and {len(places) - shown} more" if len(places) > shown else ""
+        parts.append(f"{', '.join(places[:shown])}{more} ({why})")
+    return "; ".join(parts)
 
 
 @check("live.permission_matrix")
 def permission_matrix(ctx: CheckContext) -> Outcome:
     """Every get, create, update and delete of every object, as every persona, as the spec says."""
-    return _outcome(_matrix(ctx), "cells", "get/create/update/delete cells")
+    return _outcome(_matrix(ctx), "cells", "get/create/update/delete cells", ctx.url_given)
 
 
 @check("live.list_filtering")
 def list_filtering(ctx: CheckContext) -> Outcome:
     """Lists show each persona exactly the records its read rule allows: no one else's."""
-    return _outcome(_matrix(ctx), "lists", "list cells")
+    return _outcome(_matrix(ctx), "lists", "list cells", ctx.url_given)

@@ -201,6 +201,8 @@ def _item_lines(item: ItemResult, paint) -> list[str]:  # type: ignore[no-untype
         if check.reason:
             head += f" - {check.reason}"
         lines.append(head)
+        if check.note and check.note != check.reason:
+            lines.append(f"          ({check.note})")  # e.g. how many permission cells were probed
         shown = check.findings[:MAX_FINDINGS_SHOWN] if check.status != "pass" else []
         lines += [f"          - {describe(finding)}" for finding in shown]
         if len(check.findings) > len(shown):
@@ -208,12 +210,13 @@ def _item_lines(item: ItemResult, paint) -> list[str]:  # type: ignore[no-untype
                 f"          ... and {len(check.findings) - len(shown)} more (see --format json)"
             )
         if check.fix and check.status in ("fail", "warn"):
-            lines.append(f"          Fix: {check.fix}")
+            said = any(f"Fix: {check.fix}" == line.strip() for line in lines)
+            lines.append("          Fix: as above." if said else f"          Fix: {check.fix}")
     if (
         item.status in ("fail", "warn")
         and item.fix
-        and not any(c.fix for c in item.checks if c.status in ("fail", "warn"))
-    ):
+        and not all(c.fix for c in item.checks if c.status in ("fail", "warn"))
+    ):  # the item's fix, for the checks that have none of their own
         lines.append(f"        Fix: {item.fix}")
     if item.status in ("fail", "warn") and item.explanation:
         lines.append(f"        Why: {item.explanation}")
@@ -237,10 +240,17 @@ def to_junit(report: Report) -> str:
         for item in items:
             case = ET.SubElement(suite, "testcase", classname=f"shipyard.{step_id}", name=item.id)
             body = "\n".join(
-                f"{check.id}: {describe(finding)}"
-                for check in item.checks
-                if check.status in ("fail", "warn", "acknowledged")
-                for finding in check.findings
+                [
+                    f"{check.id}: {describe(finding)}"
+                    for check in item.checks
+                    if check.status in ("fail", "warn", "acknowledged")
+                    for finding in check.findings
+                ]
+                + [  # a warning without findings: what could not be probed
+                    f"{check.id}: {check.reason}"
+                    for check in item.checks
+                    if check.status == "warn" and not check.findings and check.reason
+                ]
             )
             if item.status == "fail":
                 failure = ET.SubElement(
@@ -253,7 +263,9 @@ def to_junit(report: Report) -> str:
                 ET.SubElement(case, "skipped", message=item.reason or item.status)
             if item.status == "warn":
                 out = ET.SubElement(case, "system-out")
-                out.text = f"warning: {item.title}\n{body}\nFix: {item.fix}"
+                fixes = [c.fix for c in item.checks if c.fix and c.status == "warn"]
+                fix = " ".join(fixes or [item.fix])
+                out.text = f"warning: {item.title}\n{body}\nFix: {fix}"
     ET.indent(suites)
     return (
         '<?xml version="1.0" encoding="utf-8"?>\n' + ET.tostring(suites, encoding="unicode") + "\n"

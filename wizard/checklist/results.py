@@ -61,6 +61,34 @@ class Finding:
         }
 
 
+@dataclass(frozen=True)
+class Coverage:
+    """How much of what a check set out to try it did try (the permission matrix's cells).
+
+    A check that found nothing but tried fewer than all is a warning, never a pass: what
+    was not tried may still be wrong. `skipped` says where and why; `fix` what a founder
+    can do so that the next run tries everything.
+    """
+
+    what: str  # e.g. "get/create/update/delete cells"
+    probed: int
+    total: int
+    skipped: dict[str, str] = field(default_factory=dict)  # where -> why
+    fix: str = ""
+
+    @property
+    def complete(self) -> bool:
+        return self.probed >= self.total and not self.skipped
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "what": self.what,
+            "probed": self.probed,
+            "total": self.total,
+            "skipped": [{"where": where, "reason": why} for where, why in self.skipped.items()],
+        }
+
+
 @dataclass
 class Outcome:
     """What one check returns: its findings (none = it passed) and a note of what it covered."""
@@ -69,6 +97,8 @@ class Outcome:
     note: str = ""
     # Set by a check whose findings are milder than its item's severity (founder's own edits).
     severity: Severity | None = None
+    # Set by a check that counts what it tried: an incomplete one warns instead of passing.
+    coverage: Coverage | None = None
 
     @classmethod
     def of(cls, findings: Iterable[Finding], note: str = "") -> Outcome:
@@ -85,8 +115,9 @@ class CheckResult:
     reason: str = ""
     note: str = ""
     findings: list[Finding] = field(default_factory=list)
-    fix: str = ""  # the check's own fix, when the checklist gives one
+    fix: str = ""  # the check's own fix, when the checklist (or an incomplete probe) gives one
     counts: bool = True  # False for checks the founder chose not to run
+    coverage: Coverage | None = None
 
     def as_dict(self) -> dict[str, object]:
         return {
@@ -96,6 +127,7 @@ class CheckResult:
             "reason": self.reason or None,
             "note": self.note or None,
             "fix": self.fix or None,
+            "coverage": self.coverage.as_dict() if self.coverage else None,
             "findings": [f.as_dict() for f in self.findings],
         }
 

@@ -128,7 +128,8 @@ def run_checklist(
                 result = _verdict(
                     ctx, item, spec_check.id, item.severity_of(spec_check), outcomes[spec_check.id]
                 )
-                result.fix = " ".join(str(spec_check.params.get("fix", "")).split())
+                # An incomplete probe's own fix (how to try every cell) comes before the checklist's.
+                result.fix = result.fix or " ".join(str(spec_check.params.get("fix", "")).split())
                 results.append(result)
             items.append(_item_result(step.id, step.title, item, results))
     finally:
@@ -193,11 +194,16 @@ def _verdict(
     if outcome.severity == "warn":
         severity = "warn"
     status: Status = "pass"
-    reason = ""
+    reason = fix = ""
+    coverage = outcome.coverage
     if outcome.findings:
         status = "fail" if severity == "fail" else "warn"
+    elif coverage is not None and not coverage.complete:
+        # Nothing wrong was seen, but not everything was tried: a warning, never a pass.
+        status, reason, fix = "warn", outcome.note, coverage.fix
+    if status == "warn":
         acknowledged = _acknowledgement(ctx, item.id, check_id)
-        if status == "warn" and acknowledged is not None:
+        if acknowledged is not None:
             status, reason = "acknowledged", acknowledged
     return CheckResult(
         check_id,
@@ -206,6 +212,8 @@ def _verdict(
         reason=reason,
         note=outcome.note,  # type: ignore[arg-type]
         findings=list(outcome.findings),
+        fix=fix,
+        coverage=coverage,
     )
 
 

@@ -165,8 +165,11 @@ def item_detail(item: ItemResult) -> list[Static]:
         )
     ]
     if item.status in ("fail", "warn"):
-        fixes = [c.fix for c in item.checks if c.fix and c.status in ("fail", "warn")]
-        for fix in fixes or ([item.fix] if item.fix else []):
+        flagged = [c for c in item.checks if c.status in ("fail", "warn")]
+        fixes = [c.fix for c in flagged if c.fix]
+        if item.fix and not all(c.fix for c in flagged):  # for the checks without their own
+            fixes.append(item.fix)
+        for fix in dict.fromkeys(fixes):  # the matrix's two checks share one fix
             lines.append(_line("[bold]Fix:[/] $fix", "detail-fix", fix=fix))
     if item.reason and item.status in ("acknowledged", "skipped", "error"):
         what = "Acknowledged" if item.status == "acknowledged" else "Why it did not run"
@@ -177,7 +180,8 @@ def item_detail(item: ItemResult) -> list[Static]:
         lines.append(_line("Why it matters: $why", "detail-why", why=item.explanation))
     lines.append(_line("[bold]Checks", "detail-heading"))
     for check in item.checks:
-        extra = check.reason or check.note
+        # An acknowledged warning still says what was covered (e.g. "probed 36 of 96 ...").
+        extra = " · ".join(dict.fromkeys(text for text in (check.reason, check.note) if text))
         lines.append(
             _line(
                 f"[{STATUS_STYLE[check.status]}]$label[/] $id" + (" - $extra" if extra else ""),
