@@ -394,6 +394,56 @@ def test_cli_check_could_not_run(tmp_path):
     health = next(i for s in data["steps"] for i in s["items"] if i["id"] == "staging-target")
     assert health["status"] == "error"
     assert "could not reach" in health["reason"]
+    # A CI log says why in one sentence on stderr, without reading the JSON.
+    assert "Error: the launch check could not run everything:" in unreachable.stderr
+    assert "Traceback" not in unreachable.stderr
+
+
+@pytest.mark.parametrize(
+    "url",
+    ["localhost:8000", "htp//api.example.com", "http://", "ftp://api.example.com", "http://a:8x"],
+)
+def test_a_malformed_url_is_refused_before_anything_runs(tmp_path, url):
+    spec = tmp_path / "shipyard.yaml"
+    spec.write_text(SPEC)
+    result = CliRunner().invoke(app, ["check", "--spec", str(spec), "--url", url, "--ci"])
+    assert result.exit_code == 2
+    assert result.stdout == ""
+    assert f"Error: --url {url!r}" in result.stderr
+    assert "http://127.0.0.1:8000" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_checks_run_one_kind_after_the_other(project):
+    said: list[str] = []
+    ctx = build_context(project=project, live=False, on_event=lambda e: said.append(e.message))
+    run_checklist(ctx)
+    assert said == [
+        "Checking the launch spec",
+        "Checking the project's files, git history and code",
+    ]
+
+
+def test_ctrl_c_mid_check_tidies_up_and_says_what_is_left(project, monkeypatch):
+    from wizard.checklist import context
+
+    tidied: list[bool] = []
+
+    def interrupted(ctx):
+        ctx.cache["cleanup"] = lambda: tidied.append(True)
+        raise KeyboardInterrupt
+
+    context.registered()  # the real checks first, so that this one replaces its own
+    monkeypatch.setitem(context.CHECKS, "project.env_ignored", interrupted)
+    result = CliRunner().invoke(app, ["check", "-C", str(project), "--static", "--ci"])
+    assert result.exit_code == 130
+    assert tidied == [True]
+    assert result.stdout == ""
+    assert (
+        "Cancelled: the launch check stopped before it finished, so there is no report; it "
+        "changed none of the project's files and deleted the records its probes had made."
+    ) in result.stderr
+    assert "Traceback" not in result.stderr
 
 
 # --- the live permission matrix: a pass only when every cell was probed --------------------

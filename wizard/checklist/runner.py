@@ -6,6 +6,7 @@ import os
 import time
 from collections.abc import Mapping
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from wizard.checklist.context import CheckContext, registered
 from wizard.checklist.model import Checklist, Item, load_checklist
@@ -20,7 +21,7 @@ from wizard.checklist.results import (
     Status,
     worst,
 )
-from wizard.errors import BadInput, ShipyardError
+from wizard.errors import BadInput, Cancelled, ShipyardError
 from wizard.events import Event, EventSink, ignore
 
 SPEC_FILE = "shipyard.yaml"
@@ -69,13 +70,32 @@ def build_context(
         ctx.url_missing_reason = "live probes were turned off (--static)"
         ctx.cache["kinds"] = ("spec", "project")
     elif url:
-        ctx.url, ctx.url_given = url.rstrip("/"), True
+        ctx.url, ctx.url_given = _web_address(url), True
     elif project is not None:
         ctx.url, ctx.url_missing_reason, target = _staging_url(project)
         if ctx.url:
             ctx.cache["staging_target"] = target
     _find_admin(ctx)
     return ctx
+
+
+def _web_address(url: str) -> str:
+    """The --url as given (without a trailing slash), or BadInput when it is no http(s) address."""
+    parts = urlsplit(url.strip())
+    if parts.scheme not in ("http", "https") or not parts.hostname or " " in url.strip():
+        raise BadInput(
+            f"--url {url!r} is not the web address of an API.",
+            hint="Pass it with http:// or https:// and the host, like https://api.example.com "
+            "or http://127.0.0.1:8000.",
+        )
+    try:
+        parts.port  # noqa: B018 - raises ValueError for a port that is not a number
+    except ValueError:
+        raise BadInput(
+            f"--url {url!r} has a port that is not a number.",
+            hint="Pass it like http://127.0.0.1:8000.",
+        ) from None
+    return url.strip().rstrip("/")
 
 
 def _staging_url(project: Path) -> tuple[str | None, str, str]:
@@ -115,8 +135,11 @@ def run_checklist(
     outcomes: dict[str, Outcome | Exception] = {}
     started = time.monotonic()
     items: list[ItemResult] = []
-    wanted = [c.id for _, _, c in checklist.checks()]
-    order = [c for c in dict.fromkeys(wanted) if c not in LAST] + [c for c in LAST if c in wanted]
+    wanted = list(dict.fromkeys(c.id for _, _, c in checklist.checks()))
+    # One kind after the other (spec, project, live), so each phase is announced once.
+    order = sorted(
+        (c for c in wanted if c not in LAST), key=lambda c: _kind_rank(c.split(".", 1)[0])
+    ) + [c for c in LAST if c in wanted]
     try:
         for check_id in order:
             outcomes[check_id] = _run_one(ctx, checks, check_id, kinds)
@@ -132,19 +155,22 @@ def run_checklist(
                 result.fix = result.fix or " ".join(str(spec_check.params.get("fix", "")).split())
                 results.append(result)
             items.append(_item_result(step.id, step.title, item, results))
+    except KeyboardInterrupt:
+        before = len(ctx.cache.get("notes", []))
+        made_records = callable(ctx.cache.get("cleanup"))
+        _tidy_up(ctx)
+        problems = ctx.cache.get("notes", [])[before:]
+        message = (
+            "Cancelled: the launch check stopped before it finished, so there is no report; "
+            "it changed none of the project's files"
+        )
+        if problems:
+            message += f", but {'; '.join(problems)}"
+        elif made_records:
+            message += " and deleted the records its probes had made"
+        raise Cancelled(message + ".") from None
     finally:
-        cleanup = ctx.cache.pop("cleanup", None)
-        if callable(cleanup):
-            ctx.on_event(Event("cleanup", "Deleting what the probes created"))
-            try:
-                cleanup()
-            except Exception as exc:  # the results stand even if tidying up failed
-                ctx.cache.setdefault("notes", []).append(
-                    f"cleaning up after the probes failed: {exc}"
-                )
-        bare = ctx.cache.pop("bare_api", None)
-        if bare is not None:
-            bare.close()
+        _tidy_up(ctx)
     return Report(
         items,
         project=str(ctx.project) if ctx.project else None,
@@ -153,6 +179,24 @@ def run_checklist(
         duration_seconds=round(time.monotonic() - started, 2),
         notes=list(ctx.cache.get("notes", [])),
     )
+
+
+def _tidy_up(ctx: CheckContext) -> None:
+    """Delete what the probes created (once) and close the connections."""
+    cleanup = ctx.cache.pop("cleanup", None)
+    if callable(cleanup):
+        ctx.on_event(Event("cleanup", "Deleting what the probes created"))
+        try:
+            cleanup()
+        except Exception as exc:  # the results stand even if tidying up failed
+            ctx.cache.setdefault("notes", []).append(f"cleaning up after the probes failed: {exc}")
+    bare = ctx.cache.pop("bare_api", None)
+    if bare is not None:
+        bare.close()
+
+
+def _kind_rank(kind: str) -> int:
+    return KINDS.index(kind) if kind in KINDS else len(KINDS)
 
 
 def _run_one(

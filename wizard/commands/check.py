@@ -122,7 +122,29 @@ def check(
             typer.echo(str(output))
         else:
             typer.echo(text, nl=False)
+    _say_why_it_could_not_run(result)
     raise typer.Exit(int(result.exit_code))
+
+
+def _say_why_it_could_not_run(result: Report) -> None:
+    """Exit code 2 in one sentence on stderr, so a CI log shows it without reading the report."""
+    from wizard.errors import ExitCode
+
+    if result.exit_code != ExitCode.BAD_INPUT:
+        return
+    reasons = [f"{c.id}: {c.reason}" for i in result.items for c in i.checks if c.status == "error"]
+    more = f" (and {len(reasons) - 1} more checks)" if len(reasons) > 1 else ""
+    typer.secho(
+        f"Error: the launch check could not run everything: {reasons[0] if reasons else '?'}"
+        f"{more}.",
+        fg="red",
+        err=True,
+    )
+    typer.echo(
+        "Fix that (start staging with `shipyard up`, or check the --url), then run "
+        "`shipyard check` again.",
+        err=True,
+    )
 
 
 def launch(
