@@ -39,6 +39,17 @@ def test_check_on_docker_staging_probes_every_cell_and_passes(tmp_path):
                 raise
             staging.up(project)
         result = CliRunner().invoke(app, ["check", "-C", str(project), "--ci"])
+        # No .venv: the checks that run the project's code run it in the staging image, as
+        # the files are now - a field added after `up` without a migration is caught.
+        model = project / "app" / "models" / "booking.py"
+        anchor = '    class_id: Mapped[int] = mapped_column(ForeignKey("classes.id"), index=True)\n'
+        assert anchor in model.read_text()
+        model.write_text(
+            model.read_text().replace(
+                anchor, anchor + "    seats: Mapped[int | None] = mapped_column(Integer)\n"
+            )
+        )
+        drifted = CliRunner().invoke(app, ["check", "-C", str(project), "--ci", "--static"])
     finally:
         purge(client, name)
     report = json.loads(result.stdout)
@@ -49,3 +60,13 @@ def test_check_on_docker_staging_probes_every_cell_and_passes(tmp_path):
     assert "probed 64 of 64" in checks["live.permission_matrix"]["note"]
     assert checks["live.roles_granted"]["status"] == "pass"  # the admin made in the container
     assert checks["live.ready"]["status"] == "pass"
+    assert not (project / ".venv").exists()
+    for check_id in (
+        "project.migrations_current",
+        "project.rate_limits",
+        "project.outbox_production",
+    ):
+        assert checks[check_id]["status"] == "pass", checks[check_id]
+    assert drifted.exit_code == 1, drifted.stdout[-3000:]
+    failing = {(f["item"], f["check"]) for f in json.loads(drifted.stdout)["failing"]}
+    assert failing == {("objects", "project.migrations_current")}, failing

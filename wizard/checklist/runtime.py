@@ -15,6 +15,7 @@ from pathlib import Path
 from wizard import envfile
 from wizard.checklist.context import CheckContext, check
 from wizard.checklist.results import Finding, Outcome, Skip
+from wizard.errors import ShipyardError
 
 RUN_TIMEOUT = 180
 # Files Shipyard writes beside the render (not part of the blueprint's output).
@@ -60,64 +61,121 @@ print("SHIPYARD-SETTINGS " + json.dumps(settings.model_dump(mode="json"), defaul
 """
 
 
-def project_python(project: Path) -> Path:
-    from wizard.staging.local import venv_python
-
-    python = venv_python(project)
-    if not python.exists():
-        raise Skip(
-            "the project's virtual environment (.venv) does not exist yet; `shipyard up "
-            "--target local` creates it"
-        )
-    return python
-
-
 @dataclass
 class Ran:
     code: int
     output: str
 
 
-def run_python(
-    project: Path, args: list[str], env: dict[str, str] | None = None, timeout: float = RUN_TIMEOUT
-) -> Ran:
-    """Run the project's Python in the project folder, with .env plus `env` on top."""
-    python = project_python(project)
-    environ = dict(os.environ)
-    environ.pop("DATABASE_URL", None)
-    environ.update(envfile.read_env(project))
-    environ.update(env or {})
-    environ["VIRTUAL_ENV"] = str(python.parent.parent)
-    environ["PYTHONDONTWRITEBYTECODE"] = "1"
-    try:
-        result = subprocess.run(
-            [str(python), *args],
-            cwd=project,
-            env=environ,
-            capture_output=True,
-            text=True,
-            timeout=timeout,
-            check=False,
-            stdin=subprocess.DEVNULL,
-        )
-    except subprocess.TimeoutExpired:
-        raise Skip(f"the project's code took longer than {int(timeout)} seconds") from None
-    except OSError as exc:
-        raise Skip(f"the project's Python could not run: {exc}") from None
-    return Ran(result.returncode, (result.stdout or "") + (result.stderr or ""))
+class ProjectCode:
+    """Where the project's own code runs: its .venv, else its Docker staging image.
+
+    `scratch` is a folder the code may write throwaway files to, as the code sees it.
+    """
+
+    def __init__(self, project: Path) -> None:
+        from wizard.staging.local import venv_python
+
+        self.project = project
+        self.python = venv_python(project)
+        self.in_docker = False
+        self.scratch = ""
+        self._folder: tempfile.TemporaryDirectory[str] | None = None
+        if not self.python.exists():
+            self._choose_docker()
+
+    def _choose_docker(self) -> None:
+        from wizard import staging
+
+        no_venv = "the project's virtual environment (.venv) does not exist yet"
+        try:
+            target = staging.default_target(self.project)
+        except ShipyardError:
+            target = "local"
+        if target != "docker":
+            raise Skip(f"{no_venv}; `shipyard up --target local` creates it")
+        self.in_docker = True
+
+    def __enter__(self) -> ProjectCode:
+        if self.in_docker:
+            from wizard.staging import oneoff
+
+            self.scratch = oneoff.SCRATCH
+        else:
+            self._folder = tempfile.TemporaryDirectory(prefix="shipyard-check-")
+            self.scratch = self._folder.name
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._folder is not None:
+            self._folder.cleanup()
+
+    def scratch_env(self, environment: str = "development") -> dict[str, str]:
+        """Settings for running the app's code against a throwaway SQLite file."""
+        return {
+            "DATABASE_URL": f"sqlite:///{self.scratch}/check.db",
+            "ENVIRONMENT": environment,
+            "SECRET_KEY": secrets.token_urlsafe(48),
+        }
+
+    def run(self, args: list[str], env: dict[str, str] | None = None) -> Ran:
+        """Run the project's Python in the project folder, with .env plus `env` on top."""
+        settings = {**envfile.read_env(self.project), **(env or {})}
+        if self.in_docker:
+            return self._run_in_docker(args, settings)
+        environ = dict(os.environ)
+        environ.pop("DATABASE_URL", None)
+        environ.update(settings)
+        environ["VIRTUAL_ENV"] = str(self.python.parent.parent)
+        environ["PYTHONDONTWRITEBYTECODE"] = "1"
+        try:
+            result = subprocess.run(
+                [str(self.python), *args],
+                cwd=self.project,
+                env=environ,
+                capture_output=True,
+                text=True,
+                timeout=RUN_TIMEOUT,
+                check=False,
+                stdin=subprocess.DEVNULL,
+            )
+        except subprocess.TimeoutExpired:
+            raise Skip(f"the project's code took longer than {RUN_TIMEOUT} seconds") from None
+        except OSError as exc:
+            raise Skip(f"the project's Python could not run: {exc}") from None
+        return Ran(result.returncode, (result.stdout or "") + (result.stderr or ""))
+
+    def _run_in_docker(self, args: list[str], settings: dict[str, str]) -> Ran:
+        from wizard.staging import oneoff
+
+        try:
+            code, output = oneoff.run_python(self.project, args, settings, RUN_TIMEOUT)
+        except TimeoutError:
+            raise Skip(
+                f"the project's code took longer than {RUN_TIMEOUT} seconds in Docker"
+            ) from None
+        except ShipyardError as exc:
+            raise Skip(
+                "the project has no .venv and its code could not run in Docker: "
+                f"{exc.message}{' (' + exc.hint + ')' if exc.hint else ''}"
+            ) from None
+        return Ran(code, output)
 
 
 def _tail(text: str, lines: int = 3) -> str:
     return " | ".join(line.strip() for line in text.strip().splitlines()[-lines:])
 
 
-def _scratch_env(folder: Path, environment: str = "development") -> dict[str, str]:
-    """Settings for running the app's code against a throwaway SQLite file."""
-    return {
-        "DATABASE_URL": f"sqlite:///{folder / 'check.db'}",
-        "ENVIRONMENT": environment,
-        "SECRET_KEY": secrets.token_urlsafe(48),
-    }
+# Applies every migration to an empty database, then asks alembic whether the models differ;
+# one program, so that both steps see the same scratch database wherever the code runs.
+_MIGRATIONS_SCRIPT = """
+import subprocess, sys
+upgrade = subprocess.run([sys.executable, "-m", "alembic", "upgrade", "head"])
+print("SHIPYARD-UPGRADE", upgrade.returncode, flush=True)
+if upgrade.returncode:
+    sys.exit(upgrade.returncode)
+sys.exit(subprocess.run([sys.executable, "-m", "alembic", "check"]).returncode)
+"""
 
 
 @check("project.migrations_current")
@@ -126,19 +184,20 @@ def migrations_current(ctx: CheckContext) -> Outcome:
     project = ctx.need_project()
     if not (project / "alembic.ini").is_file():
         raise Skip("the project has no alembic.ini")
-    with tempfile.TemporaryDirectory(prefix="shipyard-check-") as scratch:
-        env = _scratch_env(Path(scratch))
-        upgrade = run_python(project, ["-m", "alembic", "upgrade", "head"], env)
-        if upgrade.code != 0:
-            return Outcome.of(
-                [
-                    Finding(
-                        f"`alembic upgrade head` fails on an empty database: {_tail(upgrade.output)}",
-                        path="alembic/versions",
-                    )
-                ]
-            )
-        checked = run_python(project, ["-m", "alembic", "check"], env)
+    with ProjectCode(project) as code:
+        ran = code.run(["-c", _MIGRATIONS_SCRIPT], code.scratch_env())
+    _, _, checked_output = ran.output.partition("SHIPYARD-UPGRADE ")
+    upgraded = checked_output.split(maxsplit=1)[:1] == ["0"]
+    if not upgraded:
+        return Outcome.of(
+            [
+                Finding(
+                    f"`alembic upgrade head` fails on an empty database: {_tail(ran.output)}",
+                    path="alembic/versions",
+                )
+            ]
+        )
+    checked = Ran(ran.code, checked_output)
     if checked.code == 0:
         return Outcome.of([], "alembic check: no new upgrade operations")
     detected = [
@@ -163,8 +222,8 @@ def outbox_production(ctx: CheckContext) -> Outcome:
     project = ctx.need_project()
     if not (project / "app" / "main.py").is_file():
         raise Skip("the project has no app/main.py")
-    with tempfile.TemporaryDirectory(prefix="shipyard-check-") as scratch:
-        ran = run_python(project, ["-c", _OUTBOX_SCRIPT], _scratch_env(Path(scratch), "production"))
+    with ProjectCode(project) as code:
+        ran = code.run(["-c", _OUTBOX_SCRIPT], code.scratch_env("production"))
     marker = [line for line in ran.output.splitlines() if line.startswith("SHIPYARD-STATUS ")]
     if ran.code != 0 or not marker:
         raise Skip(f"the app did not start with ENVIRONMENT=production: {_tail(ran.output)}")
@@ -210,7 +269,8 @@ def rate_limits(ctx: CheckContext) -> Outcome:
     project = ctx.need_project()
     if not (project / "app" / "core" / "config.py").is_file():
         raise Skip("the project has no app/core/config.py")
-    ran = run_python(project, ["-c", _SETTINGS_SCRIPT], {"DATABASE_URL": ""})
+    with ProjectCode(project) as code:
+        ran = code.run(["-c", _SETTINGS_SCRIPT], {"DATABASE_URL": ""})
     marker = [line for line in ran.output.splitlines() if line.startswith("SHIPYARD-SETTINGS ")]
     if ran.code != 0 or not marker:
         raise Skip(f"the project's settings did not load: {_tail(ran.output)}")
