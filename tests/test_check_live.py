@@ -211,6 +211,20 @@ def both(*edits: Callable[[Path], None]) -> Callable[[Path], None]:
     return edit
 
 
+def respecified(old: str, new: str) -> Callable[[Path], None]:
+    """The founder edits shipyard.yaml and applies it: the code is rendered from the new spec."""
+
+    def edit(project: Path) -> None:
+        from wizard import blueprints
+
+        replace("shipyard.yaml", old, new)(project)
+        fresh = project.parent / "fresh-render"
+        blueprints.render(load_spec(project / "shipyard.yaml"), fresh)
+        shutil.copytree(fresh, project, dirs_exist_ok=True)
+
+    return edit
+
+
 def commit_env(project: Path) -> None:
     subprocess.run(["git", "add", "-f", ".env"], cwd=project, check=True)
     subprocess.run(["git", "commit", "-q", "-m", "add settings"], cwd=project, check=True)
@@ -250,6 +264,15 @@ FAULTS = [
         "container",
         False,
         replace("Dockerfile", "HEALTHCHECK --interval", "# HEALTHCHECK --interval"),
+    ),
+    Fault(
+        "public-write-rule",
+        "public-writes",
+        False,
+        respecified(
+            "      read: owner | owner_of(class)\n      create: signed_in\n",
+            "      read: owner | owner_of(class)\n      create: public\n",
+        ),
     ),
     Fault("token-lifetime-raised", "login-limits", False, set_env("ACCESS_TOKEN_MINUTES", "10080")),
     Fault(
