@@ -6,13 +6,11 @@ from fastapi import Depends, HTTPException, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.auth.sessions import user_for_access_token
-from app.core.db import StatementSessionLocal, get_session, get_statement_session
+from app.auth.sessions import recent_sessions, user_for_access_token
+from app.core.db import StatementSessionLocal, get_session
 from app.models.users import User
 
 SessionDep = Annotated[AsyncSession, Depends(get_session)]
-# Autocommit: for routes that never need to undo a statement (see app/core/db.py).
-StatementSessionDep = Annotated[AsyncSession, Depends(get_statement_session)]
 _bearer = HTTPBearer(auto_error=False)
 
 
@@ -27,10 +25,12 @@ async def get_optional_user(
     """The caller, or None without a token. A bad, expired or revoked token is a 401."""
     if credentials is None:
         return None
-    # A session of its own, closed before the route runs: no request holds two database
-    # connections at once (app/core/admission.py relies on it).
-    async with StatementSessionLocal() as db:
-        found = await user_for_access_token(db, credentials.credentials)
+    found = recent_sessions.get(credentials.credentials)
+    if found is None:
+        # A session of its own, closed before the route runs: a request holds one database
+        # connection at a time (app/core/admission.py relies on it).
+        async with StatementSessionLocal() as db:
+            found = await user_for_access_token(db, credentials.credentials)
     if found is None:
         raise _unauthorized("Your sign-in has expired or was revoked; sign in again.")
     user, session_id = found

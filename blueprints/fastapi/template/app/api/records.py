@@ -7,6 +7,7 @@ from fastapi import Depends, Header, HTTPException, Query
 from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.core.database import Row, database
 from app.models.users import User
 
 # UPDATE ... RETURNING hands back the new row: no second SELECT, no stale identity map.
@@ -52,15 +53,17 @@ def expected_version(if_match: str | None, body_version: int | None) -> int | No
 
 
 async def count_rows(
-    db: AsyncSession, model: Any, readable: ColumnElement[bool], rows: list[Any], offset: int
+    model: Any, readable: ColumnElement[bool], rows: list[Row], offset: int
 ) -> int:
     """The total for a list page. The page query carries it as a window count; only an
     empty page past the first needs this second, cheap COUNT."""
     if rows:
-        return int(rows[0].total)
+        return int(rows[0]["total"])
     if offset == 0:
         return 0
-    return int(await db.scalar(select(func.count()).select_from(model).where(readable)) or 0)
+    counted = select(func.count().label("total")).select_from(model).where(readable)
+    found = await database.fetch_one(counted)
+    return int(found["total"]) if found else 0
 
 
 def not_found(label: str) -> HTTPException:

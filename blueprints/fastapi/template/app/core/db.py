@@ -73,9 +73,8 @@ if settings.is_sqlite:
 
 
 SessionLocal = async_sessionmaker(engine, expire_on_commit=False, autoflush=False)
-# For requests that send one statement at a time with nothing to undo (reads, a single
-# INSERT ... RETURNING): each statement is atomic on its own, and BEGIN + COMMIT/ROLLBACK
-# would be two more round trips.
+# For the token check, one SELECT with nothing to undo: BEGIN + ROLLBACK would be two
+# more round trips. The record routes' single statements use app/core/database.py.
 StatementSessionLocal = async_sessionmaker(
     engine.execution_options(isolation_level="AUTOCOMMIT"), expire_on_commit=False, autoflush=False
 )
@@ -83,9 +82,4 @@ StatementSessionLocal = async_sessionmaker(
 
 async def get_session() -> AsyncIterator[AsyncSession]:
     async with SessionLocal() as session:
-        yield session
-
-
-async def get_statement_session() -> AsyncIterator[AsyncSession]:
-    async with StatementSessionLocal() as session:
         yield session

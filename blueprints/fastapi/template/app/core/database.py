@@ -1,0 +1,135 @@
+"""Single statements straight on the database driver: the record routes' fast path.
+
+SQLAlchemy builds each statement, as everywhere else in the app, and compiles it once
+per shape; on PostgreSQL, asyncpg runs the compiled SQL on a pooled connection of its
+own. A read through an ORM session spends more CPU in the session, the identity map and
+the result machinery than in everything else the request does, and a list or a get
+needs none of them: its rows become JSON. Each statement commits on its own, so use
+this only where one statement is the whole change; anything that must commit or roll
+back together (updates, deletes, sign-in) keeps the session from app/core/db.py.
+
+On SQLite (local runs, the tests' default) the same statements go through SQLAlchemy.
+"""
+
+import asyncio
+from collections.abc import Callable
+from typing import Any
+
+import asyncpg
+from sqlalchemy import Executable
+from sqlalchemy.engine import Compiled
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from app.core.config import settings
+from app.core.db import engine
+
+Row = dict[str, Any]
+
+
+class _Prepared:
+    """A statement compiled for the driver, and what turns its values into arguments."""
+
+    def __init__(self, compiled: Compiled, dialect: Any) -> None:
+        self.sql = compiled.string
+        self.compiled = compiled
+        self.names: list[str] = list(compiled.positiontup or [])  # type: ignore[attr-defined]
+        self.processors: dict[str, Callable[[Any], Any]] = {}
+        for name, bind in compiled.binds.items():  # type: ignore[attr-defined]
+            processor = bind.type.dialect_impl(dialect).bind_processor(dialect)
+            if processor is not None:
+                self.processors[name] = processor
+        # Columns whose default Python computes (created_at, version): SQLAlchemy fills
+        # them in while it executes, which this path skips.
+        self.defaults = {
+            column.key: column.default
+            for column in getattr(compiled, "insert_prefetch", ())
+            if column.default is not None
+        }
+
+    def arguments(self, extracted: Any) -> list[Any]:
+        values = self.compiled.construct_params(extracted_parameters=extracted)
+        for key, default in self.defaults.items():
+            if values.get(key) is None:
+                values[key] = default.arg(None) if default.is_callable else default.arg  # type: ignore[attr-defined]
+        arguments = []
+        for name in self.names:
+            value = values[name]
+            processor = self.processors.get(name)
+            arguments.append(value if processor is None or value is None else processor(value))
+        return arguments
+
+
+class Database:
+    """`fetch_one` and `fetch_all` for statements that need no transaction around them."""
+
+    def __init__(self, engine: AsyncEngine, pool_size: int) -> None:
+        # Autocommit: no BEGIN and COMMIT round trips around a single statement.
+        self.engine = engine.execution_options(isolation_level="AUTOCOMMIT")
+        self.direct = engine.dialect.driver == "asyncpg"
+        self.pool_size = pool_size
+        self._prepared: dict[Any, _Prepared] = {}
+        self._pool: asyncio.Task[asyncpg.Pool] | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+
+    async def fetch_one(self, statement: Executable) -> Row | None:
+        rows = await self.fetch_all(statement)
+        return rows[0] if rows else None
+
+    async def fetch_all(self, statement: Executable) -> list[Row]:
+        if not self.direct:
+            async with self.engine.connect() as connection:
+                result = await connection.execute(statement)
+                return [dict(row) for row in result.mappings()]
+        prepared, extracted = self._prepare(statement)
+        pool = await self._driver_pool()
+        async with pool.acquire() as connection:
+            records = await connection.fetch(prepared.sql, *prepared.arguments(extracted))
+        return [dict(record) for record in records]
+
+    async def close(self) -> None:
+        """Close the driver's pool (at shutdown)."""
+        task, self._pool = self._pool, None
+        loop, self._loop = self._loop, None
+        if task is None or loop is not asyncio.get_running_loop():
+            return
+        try:
+            pool = await task
+        except (OSError, asyncpg.PostgresError):
+            return  # it never opened: nothing to close
+        await pool.close()
+
+    def _prepare(self, statement: Executable) -> tuple[_Prepared, Any]:
+        # The key SQLAlchemy's own statement cache uses (its dogpile caching example uses
+        # it too): it names the statement's shape; the extracted parameters are this
+        # statement's values, in the order the compiled statement expects them.
+        cache_key = statement._generate_cache_key()  # type: ignore[attr-defined]
+        if cache_key is None:
+            raise TypeError(f"cannot cache this statement: {statement}")
+        prepared = self._prepared.get(cache_key[0])
+        if prepared is None:
+            dialect = self.engine.dialect
+            compiled = statement.compile(dialect=dialect, cache_key=cache_key)  # type: ignore[call-arg]
+            prepared = self._prepared[cache_key[0]] = _Prepared(compiled, dialect)
+        return prepared, cache_key[1]
+
+    def _driver_pool(self) -> "asyncio.Task[asyncpg.Pool]":
+        """asyncpg's pool, opened on first use in each event loop (tests may run several)."""
+        loop = asyncio.get_running_loop()
+        failed = self._pool is not None and self._pool.done() and (
+            self._pool.cancelled() or self._pool.exception() is not None
+        )
+        if self._pool is None or self._loop is not loop or failed:
+            url = self.engine.url.set(drivername="postgresql")
+            pool = asyncpg.create_pool(
+                url.render_as_string(hide_password=False), min_size=1, max_size=self.pool_size
+            )
+            self._pool, self._loop = loop.create_task(_opened(pool)), loop
+        return self._pool
+
+
+async def _opened(pool: asyncpg.Pool) -> asyncpg.Pool:
+    await pool
+    return pool
+
+
+database = Database(engine, settings.db_pool_size)
