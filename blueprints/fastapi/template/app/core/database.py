@@ -121,10 +121,19 @@ class Database:
         if self._pool is None or self._loop is not loop or failed:
             url = self.engine.url.set(drivername="postgresql")
             pool = asyncpg.create_pool(
-                url.render_as_string(hide_password=False), min_size=1, max_size=self.pool_size
+                url.render_as_string(hide_password=False),
+                min_size=1,
+                max_size=self.pool_size,
+                reset=_nothing_to_reset,
             )
             self._pool, self._loop = loop.create_task(_opened(pool)), loop
         return self._pool
+
+
+async def _nothing_to_reset(connection: asyncpg.Connection) -> None:
+    """These statements leave no session state (SET, LISTEN, locks, cursors) behind, so a
+    connection goes back to the pool as it is: asyncpg's default reset is a round trip
+    (RESET ALL and more) on every release. An open transaction is still rolled back."""
 
 
 async def _opened(pool: asyncpg.Pool) -> asyncpg.Pool:
