@@ -1,9 +1,8 @@
 """What every object's routes share: paging, versions (ETag / If-Match) and refusals."""
 
-from dataclasses import dataclass
 from typing import Annotated, Any, NoReturn
 
-from fastapi import Depends, Header, HTTPException, Query
+from fastapi import Header, HTTPException, Query
 from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -14,21 +13,9 @@ from app.models.users import User
 RETURNING_OPTIONS = {"synchronize_session": False, "populate_existing": True}
 
 
-@dataclass(frozen=True)
-class Page:
-    limit: int
-    offset: int
-
-
-async def page_params(
-    limit: Annotated[int, Query(ge=1, le=100)] = 20,
-    offset: Annotated[int, Query(ge=0)] = 0,
-) -> Page:
-    return Page(limit=limit, offset=offset)
-
-
-# async: FastAPI runs a plain `def` dependency in a thread, a hop on every list request.
-PageDep = Annotated[Page, Depends(page_params)]
+# Paging, as plain query parameters: a dependency of their own would cost a request more.
+Limit = Annotated[int, Query(ge=1, le=100, description="How many records, at most (1-100)")]
+Offset = Annotated[int, Query(ge=0, description="How many to skip, newest first")]
 IfMatch = Annotated[str | None, Header(description='The version you edited, as an ETag: "3"')]
 
 

@@ -46,8 +46,8 @@ class _Prepared:
             if column.default is not None
         }
 
-    def arguments(self, extracted: Any) -> list[Any]:
-        values = self.compiled.construct_params(extracted_parameters=extracted)
+    def arguments(self, extracted: Any, params: dict[str, Any]) -> list[Any]:
+        values = self.compiled.construct_params(params, extracted_parameters=extracted)
         for key, default in self.defaults.items():
             if values.get(key) is None:
                 values[key] = default.arg(None) if default.is_callable else default.arg  # type: ignore[attr-defined]
@@ -71,19 +71,21 @@ class Database:
         self._pool: asyncio.Task[asyncpg.Pool] | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
 
-    async def fetch_one(self, statement: Executable) -> Row | None:
-        rows = await self.fetch_all(statement)
+    async def fetch_one(self, statement: Executable, **params: Any) -> Row | None:
+        rows = await self.fetch_all(statement, **params)
         return rows[0] if rows else None
 
-    async def fetch_all(self, statement: Executable) -> list[Row]:
+    async def fetch_all(self, statement: Executable, **params: Any) -> list[Row]:
+        """The rows as dicts; `params` fill the statement's `bindparam()`s by name."""
         if not self.direct:
             async with self.engine.connect() as connection:
-                result = await connection.execute(statement)
+                result = await connection.execute(statement, params)
                 return [dict(row) for row in result.mappings()]
         prepared, extracted = self._prepare(statement)
+        arguments = prepared.arguments(extracted, params)
         pool = await self._driver_pool()
         async with pool.acquire() as connection:
-            records = await connection.fetch(prepared.sql, *prepared.arguments(extracted))
+            records = await connection.fetch(prepared.sql, *arguments)
         return [dict(record) for record in records]
 
     async def close(self) -> None:
