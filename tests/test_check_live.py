@@ -295,7 +295,7 @@ FAULTS = [
         "list-not-filtered",
         "permissions",
         True,
-        replace("app/api/routes/booking.py", "        .where(readable)\n", ""),
+        replace("app/api/routes/booking.py", "PAGE.where(readable)", "PAGE"),
     ),
     Fault(
         "client-chooses-owner",
