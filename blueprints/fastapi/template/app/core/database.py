@@ -9,6 +9,9 @@ this only where one statement is the whole change; anything that must commit or 
 back together (updates, deletes, sign-in) keeps the session from app/core/db.py.
 
 On SQLite (local runs, the tests' default) the same statements go through SQLAlchemy.
+Rows come back as asyncpg decodes them, which for the column types records have (text,
+numbers, booleans, dates and times) is what SQLAlchemy returns too; a JSON column would
+come back as text.
 """
 
 import asyncio
