@@ -7,8 +7,7 @@ from pathlib import Path
 import pytest
 
 from wizard.errors import SpecError
-from wizard.spec import dump_spec, load_spec, parse_rule, parse_spec
-from wizard.spec import naming
+from wizard.spec import dump_spec, load_spec, naming, parse_rule, parse_spec
 from wizard.spec.rules import Rule, Term
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -34,7 +33,9 @@ def test_design_doc_example_loads_as_written() -> None:
     assert spec.all_roles == ["admin", "staff"]
     studio_class = spec.objects["Class"]
     assert studio_class.owner_kind == "parent" and studio_class.owner_field == "studio"
-    assert studio_class.fields["capacity"].min == 1 and studio_class.fields["capacity"].default == 12
+    assert (
+        studio_class.fields["capacity"].min == 1 and studio_class.fields["capacity"].default == 12
+    )
     assert spec.objects["Studio"].fields["city"].type == "string"
     booking = spec.objects["Booking"]
     assert booking.permissions.rule("read") == Rule((Term("owner"), Term("owner_of", "class")))
@@ -75,7 +76,9 @@ def test_nobody_has_no_terms() -> None:
     assert not parse_rule("public").is_nobody
 
 
-@pytest.mark.parametrize("text", ["", "anyone", "owner |", "role:", "owner_of()", "nobody | public", "role:a b"])
+@pytest.mark.parametrize(
+    "text", ["", "anyone", "owner |", "role:", "owner_of()", "nobody | public", "role:a b"]
+)
 def test_bad_rules_are_refused_with_a_sentence(text: str) -> None:
     with pytest.raises(ValueError, match=r"\w+ \w+"):
         parse_rule(text)
@@ -95,8 +98,13 @@ def test_problems_name_file_line_and_field() -> None:
     with pytest.raises(SpecError) as caught:
         parse_spec(text, "my.yaml")
     problems = {(p.line, p.field) for p in caught.value.problems}
-    assert problems == {(7, "objects.Note.permissions.read"), (8, "objects.Note.permissions.update")}
-    assert "my.yaml, line 7: objects.Note.permissions.read: role 'editor' is not defined" in str(caught.value)
+    assert problems == {
+        (7, "objects.Note.permissions.read"),
+        (8, "objects.Note.permissions.update"),
+    }
+    assert "my.yaml, line 7: objects.Note.permissions.read: role 'editor' is not defined" in str(
+        caught.value
+    )
 
 
 def test_every_problem_is_reported_at_once() -> None:
@@ -118,7 +126,9 @@ def test_every_problem_is_reported_at_once() -> None:
         ("User", "users", "app_users", "UserRecord", "user"),
     ],
 )
-def test_object_names_map_to_safe_identifiers(name: str, route: str, table: str, cls: str, module: str) -> None:
+def test_object_names_map_to_safe_identifiers(
+    name: str, route: str, table: str, cls: str, module: str
+) -> None:
     assert naming.route_name(name) == route
     assert naming.table_name(name) == table
     assert naming.class_name(name) == cls
@@ -127,8 +137,16 @@ def test_object_names_map_to_safe_identifiers(name: str, route: str, table: str,
 
 @pytest.mark.parametrize(
     ("field", "attr"),
-    [("from", "from_"), ("type", "type_"), ("select", "select"), ("default", "default"),
-     ("class", "class_"), ("startsAt", "starts_at"), ("metadata", "metadata_"), ("city", "city")],
+    [
+        ("from", "from_"),
+        ("type", "type_"),
+        ("select", "select"),
+        ("default", "default"),
+        ("class", "class_"),
+        ("startsAt", "starts_at"),
+        ("metadata", "metadata_"),
+        ("city", "city"),
+    ],
 )
 def test_field_names_map_to_safe_attributes(field: str, attr: str) -> None:
     assert naming.py_identifier(field) == attr

@@ -31,13 +31,19 @@ class _Located:
                 key = self._scalar(key_node)
                 line = key_node.start_mark.line + 1
                 if not isinstance(key, str | int | float | bool) or key is None:
-                    self.problems.append(SpecProblem("keys must be plain words", _dotted(path), line))
+                    self.problems.append(
+                        SpecProblem("keys must be plain words", _dotted(path), line)
+                    )
                     continue
                 key = str(key) if not isinstance(key, str) else key
                 if key in result:
                     first = self.lines[(*path, key)]
                     self.problems.append(
-                        SpecProblem(f"'{key}' appears twice (first on line {first}); keep one", _dotted(path), line)
+                        SpecProblem(
+                            f"'{key}' appears twice (first on line {first}); keep one",
+                            _dotted(path),
+                            line,
+                        )
                     )
                     continue
                 self.lines[(*path, key)] = line
@@ -73,18 +79,32 @@ def parse_spec(text: str, filename: str = "shipyard.yaml") -> LaunchSpec:
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark else None
-        raise SpecError(filename, [SpecProblem(_yaml_advice(exc.problem or ""), line=line)]) from None
+        raise SpecError(
+            filename, [SpecProblem(_yaml_advice(exc.problem or ""), line=line)]
+        ) from None
     except yaml.YAMLError as exc:
         raise SpecError(filename, [SpecProblem(f"this is not valid YAML: {exc}")]) from None
     if located.problems:
         raise SpecError(filename, located.problems)
     if not isinstance(data, dict):
-        raise SpecError(filename, [SpecProblem("the file must be a set of 'key: value' lines starting with app:", line=1)])
+        raise SpecError(
+            filename,
+            [
+                SpecProblem(
+                    "the file must be a set of 'key: value' lines starting with app:", line=1
+                )
+            ],
+        )
     try:
         spec = LaunchSpec.model_validate(data)
     except ValidationError as exc:
-        raise SpecError(filename, [_from_pydantic(error, located) for error in exc.errors()]) from None
-    problems = [SpecProblem(message, _dotted(path), located.line_of(path)) for path, message in validate.check(spec)]
+        raise SpecError(
+            filename, [_from_pydantic(error, located) for error in exc.errors()]
+        ) from None
+    problems = [
+        SpecProblem(message, _dotted(path), located.line_of(path))
+        for path, message in validate.check(spec)
+    ]
     if problems:
         raise SpecError(filename, problems)
     return spec
@@ -94,7 +114,9 @@ def _yaml_advice(problem: str) -> str:
     if "'\\t'" in problem:
         advice = "a tab is used for indenting; indent with spaces"
     elif "mapping values are not allowed" in problem:
-        advice = "a ':' appears where YAML does not expect one; put text that contains ': ' in quotes"
+        advice = (
+            "a ':' appears where YAML does not expect one; put text that contains ': ' in quotes"
+        )
     elif "expected ',' or ']'" in problem or "expected ',' or '}'" in problem:
         advice = "a list [..] or {..} is not closed; check its brackets"
     else:
@@ -108,13 +130,21 @@ def load_spec(path: Path) -> LaunchSpec:
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
-        raise SpecError(str(path), [SpecProblem("the file does not exist; check the path")]) from None
+        raise SpecError(
+            str(path), [SpecProblem("the file does not exist; check the path")]
+        ) from None
     except IsADirectoryError:
-        raise SpecError(str(path), [SpecProblem("this is a folder; give the path of the .yaml file")]) from None
+        raise SpecError(
+            str(path), [SpecProblem("this is a folder; give the path of the .yaml file")]
+        ) from None
     except UnicodeDecodeError:
-        raise SpecError(str(path), [SpecProblem("the file is not UTF-8 text; save it as UTF-8")]) from None
+        raise SpecError(
+            str(path), [SpecProblem("the file is not UTF-8 text; save it as UTF-8")]
+        ) from None
     except OSError as exc:
-        raise SpecError(str(path), [SpecProblem(f"the file cannot be read: {exc.strerror}")]) from None
+        raise SpecError(
+            str(path), [SpecProblem(f"the file cannot be read: {exc.strerror}")]
+        ) from None
     return parse_spec(text, str(path))
 
 
@@ -131,10 +161,12 @@ class _SpecDumper(yaml.SafeDumper):
 
 
 _SpecDumper.add_representer(
-    _Flow, lambda dumper, data: dumper.represent_mapping("tag:yaml.org,2002:map", data, flow_style=True)
+    _Flow,
+    lambda dumper, data: dumper.represent_mapping("tag:yaml.org,2002:map", data, flow_style=True),
 )
 _SpecDumper.add_representer(
-    _FlowList, lambda dumper, data: dumper.represent_sequence("tag:yaml.org,2002:seq", data, flow_style=True)
+    _FlowList,
+    lambda dumper, data: dumper.represent_sequence("tag:yaml.org,2002:seq", data, flow_style=True),
 )
 
 
@@ -152,7 +184,9 @@ def dump_spec(spec: LaunchSpec) -> str:
 
 
 def _compact_field(field: dict[str, Any]) -> Any:
-    field = {key: value for key, value in field.items() if not (key == "required" and value is False)}
+    field = {
+        key: value for key, value in field.items() if not (key == "required" and value is False)
+    }
     return field["type"] if list(field) == ["type"] else _Flow(field)
 
 
@@ -169,7 +203,9 @@ def _from_pydantic(error: Any, located: _Located) -> SpecProblem:
 
 def _is_internal(part: Any) -> bool:
     # pydantic adds the names of union members and validators to locations.
-    return isinstance(part, str) and (part.startswith("function-") or part in ("str", "int", "float"))
+    return isinstance(part, str) and (
+        part.startswith("function-") or part in ("str", "int", "float")
+    )
 
 
 def _allowed_keys(parent: KeyPath) -> list[str]:
@@ -222,7 +258,7 @@ def _plain_message(error: Any) -> str:
     if kind in ("bool_type", "bool_parsing"):
         return f"{value!r} should be true or false"
     if kind in ("list_type",):
-        return f"this should be a list, like [a, b]"
+        return "this should be a list, like [a, b]"
     if kind in ("dict_type", "model_type", "model_attributes_type"):
         return "this should be a set of 'key: value' lines"
     if kind in ("greater_than_equal", "greater_than"):

@@ -21,27 +21,91 @@ RESERVED_FIELDS = frozenset({"id", "owner_id", "owner", "version", "created_at",
 # rendered modules; such a field still works, under an attribute with a "_" suffix.
 _RESERVED_ATTRIBUTES = frozenset(
     {
-        "metadata", "registry", "query", "session", "user", "copy", "dict", "json",
-        "schema", "construct", "validate", "fields", "model_config", "model_fields",
-        "items", "total", "limit", "offset", "self", "cls", "settings", "app",
+        "metadata",
+        "registry",
+        "query",
+        "session",
+        "user",
+        "copy",
+        "dict",
+        "json",
+        "schema",
+        "construct",
+        "validate",
+        "fields",
+        "model_config",
+        "model_fields",
+        "items",
+        "total",
+        "limit",
+        "offset",
+        "self",
+        "cls",
+        "settings",
+        "app",
     }
 )
 
 # Class, module and table names the blueprint already uses for itself.
 _RESERVED_CLASSES = frozenset(
     {
-        "User", "Session", "RefreshToken", "Base", "Settings", "Outbox", "OutboxMessage",
-        "Message", "Role", "Token", "Page", "Model", "Any", "Annotated", "Optional",
-        "Depends", "Query", "Request", "Response", "HTTPException", "APIRouter",
+        "User",
+        "Session",
+        "RefreshToken",
+        "Base",
+        "Settings",
+        "Outbox",
+        "OutboxMessage",
+        "Message",
+        "Role",
+        "Token",
+        "Page",
+        "Model",
+        "Any",
+        "Annotated",
+        "Optional",
+        "Depends",
+        "Query",
+        "Request",
+        "Response",
+        "HTTPException",
+        "APIRouter",
     }
 )
 _RESERVED_MODULES = frozenset(
-    {"auth", "admin", "health", "dev", "deps", "users", "main", "config", "security",
-     "db", "models", "schemas", "policies", "outbox", "api", "core", "tests", "app"}
+    {
+        "auth",
+        "admin",
+        "health",
+        "dev",
+        "deps",
+        "users",
+        "main",
+        "config",
+        "security",
+        "db",
+        "models",
+        "schemas",
+        "policies",
+        "outbox",
+        "api",
+        "core",
+        "tests",
+        "app",
+    }
 )
 _RESERVED_TABLES = frozenset(
-    {"users", "sessions", "refresh_tokens", "user_roles", "outbox_messages",
-     "alembic_version", "login_attempts", "auth_tokens", "rate_limits"}
+    {
+        "users",
+        "sessions",
+        "refresh_tokens",
+        "user_roles",
+        "outbox_messages",
+        "alembic_version",
+        "login_attempts",
+        "auth_tokens",
+        "rate_limits",
+    }
 )
 
 _CAMEL_BOUNDARY = re.compile(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])")

@@ -15,8 +15,12 @@ Problem = tuple[Path, str]
 _NUMERIC = ("int", "float")
 _TEXTUAL = ("string", "text", "email")
 _DEFAULT_TYPES: dict[str, tuple[type, ...]] = {
-    "string": (str,), "text": (str,), "email": (str,), "int": (int,),
-    "float": (int, float), "bool": (bool,),
+    "string": (str,),
+    "text": (str,),
+    "email": (str,),
+    "int": (int,),
+    "float": (int, float),
+    "bool": (bool,),
 }
 _SLUG_HELP = "use lower-case letters a-z, digits and dashes, starting with a letter"
 
@@ -78,7 +82,10 @@ def _check_roles(spec: LaunchSpec) -> Iterator[Problem]:
 def _check_login(spec: LaunchSpec) -> Iterator[Problem]:
     methods = spec.login.methods
     if not methods:
-        yield ("login", "methods"), "choose at least one login method: email_password, magic_link or phone_otp"
+        yield (
+            ("login", "methods"),
+            "choose at least one login method: email_password, magic_link or phone_otp",
+        )
     for index, method in enumerate(methods):
         if method in methods[:index]:
             yield ("login", "methods", index), f"'{method}' is listed twice; remove one"
@@ -89,8 +96,11 @@ def _check_origins(spec: LaunchSpec) -> Iterator[Problem]:
         if origin == "*":
             continue
         if not origin.startswith(("http://", "https://")) or origin.rstrip("/").count("/") > 2:
-            yield ("frontend", "origins", index), (
-                f"'{origin}' is not an origin; write scheme, host and port only, like https://app.example.com"
+            yield (
+                ("frontend", "origins", index),
+                (
+                    f"'{origin}' is not an origin; write scheme, host and port only, like https://app.example.com"
+                ),
             )
 
 
@@ -104,10 +114,16 @@ def _check_objects(spec: LaunchSpec) -> Iterator[Problem]:
             yield path, problem
             continue
         if not object_name[0].isupper():
-            yield path, f"object names start with a capital letter, like '{object_name[0].upper() + object_name[1:]}'"
+            yield (
+                path,
+                f"object names start with a capital letter, like '{object_name[0].upper() + object_name[1:]}'",
+            )
         table = naming.table_name(object_name)
         if table in tables:
-            yield path, f"'{object_name}' and '{tables[table]}' would share one table; rename one of them"
+            yield (
+                path,
+                f"'{object_name}' and '{tables[table]}' would share one table; rename one of them",
+            )
         tables[table] = object_name
         yield from _check_fields(spec, object_name, obj)
         yield from _check_owner(object_name, obj)
@@ -122,14 +138,20 @@ def _check_fields(spec: LaunchSpec, object_name: str, obj: ObjectSpec) -> Iterat
             yield path, problem
             continue
         if naming.snake(field_name) in naming.RESERVED_FIELDS:
-            yield path, (
-                f"'{field_name}' is added to every object by Shipyard "
-                f"(id, owner_id, owner, version, created_at, updated_at); pick another name"
+            yield (
+                path,
+                (
+                    f"'{field_name}' is added to every object by Shipyard "
+                    f"(id, owner_id, owner, version, created_at, updated_at); pick another name"
+                ),
             )
             continue
         column = naming.column_name(field_name, field.is_ref)
         if column in columns:
-            yield path, f"'{field_name}' and '{columns[column]}' would share the column {column}; rename one"
+            yield (
+                path,
+                f"'{field_name}' and '{columns[column]}' would share the column {column}; rename one",
+            )
         columns[column] = field_name
         yield from _check_field_options(spec, path, field)
 
@@ -143,14 +165,19 @@ def _check_field_options(spec: LaunchSpec, path: Path, field: FieldSpec) -> Iter
             yield (*path, "to"), f"'{field.to}' is not an object in this spec (objects: {known})"
     elif field.to is not None:
         yield (*path, "to"), f"'to' only applies to ref fields; this field is {field.type}"
-    if field.type not in _TEXTUAL and (field.max_length is not None or field.min_length is not None):
+    if field.type not in _TEXTUAL and (
+        field.max_length is not None or field.min_length is not None
+    ):
         yield path, f"max_length/min_length only apply to text fields; this field is {field.type}"
     if field.type not in _NUMERIC and (field.min is not None or field.max is not None):
         yield path, f"min/max only apply to int and float fields; this field is {field.type}"
     if field.min is not None and field.max is not None and field.min > field.max:
         yield path, f"min ({field.min}) is greater than max ({field.max})"
     if (field.min_length or 0) > (field.max_length or 10**9):
-        yield path, f"min_length ({field.min_length}) is greater than max_length ({field.max_length})"
+        yield (
+            path,
+            f"min_length ({field.min_length}) is greater than max_length ({field.max_length})",
+        )
     if field.default is not None:
         yield from _check_default(path, field)
 
@@ -162,7 +189,9 @@ def _check_default(path: Path, field: FieldSpec) -> Iterator[Problem]:
         yield (*path, "default"), f"{field.type} fields cannot have a default; remove it"
     elif not isinstance(value, allowed) or (isinstance(value, bool) and bool not in allowed):
         yield (*path, "default"), f"the default {value!r} is not a valid {field.type}"
-    elif field.min is not None and value < field.min or field.max is not None and value > field.max:
+    elif (field.min is not None and value < field.min) or (
+        field.max is not None and value > field.max
+    ):
         yield (*path, "default"), f"the default {value!r} is outside min/max"
     elif field.max_length is not None and len(value) > field.max_length:
         yield (*path, "default"), f"the default is longer than max_length ({field.max_length})"
@@ -173,13 +202,22 @@ def _check_owner(object_name: str, obj: ObjectSpec) -> Iterator[Problem]:
         return
     path: Path = ("objects", object_name, "owner")
     field = obj.fields.get(obj.owner)
-    choices = ", ".join(["creator", "none", *obj.ref_fields]) 
+    choices = ", ".join(["creator", "none", *obj.ref_fields])
     if field is None:
-        yield path, f"'{obj.owner}' is not creator, none or a reference field of {object_name} (choose: {choices})"
+        yield (
+            path,
+            f"'{obj.owner}' is not creator, none or a reference field of {object_name} (choose: {choices})",
+        )
     elif not field.is_ref:
-        yield path, f"'{obj.owner}' is a {field.type} field; ownership can only be inherited through a ref field"
+        yield (
+            path,
+            f"'{obj.owner}' is a {field.type} field; ownership can only be inherited through a ref field",
+        )
     elif not field.required:
-        yield path, f"ownership comes from '{obj.owner}', so that field must be required: add required: true"
+        yield (
+            path,
+            f"ownership comes from '{obj.owner}', so that field must be required: add required: true",
+        )
 
 
 def _check_permissions(spec: LaunchSpec, object_name: str, obj: ObjectSpec) -> Iterator[Problem]:
@@ -189,13 +227,19 @@ def _check_permissions(spec: LaunchSpec, object_name: str, obj: ObjectSpec) -> I
         path: Path = ("objects", object_name, "permissions", action)
         for role in rule.roles:
             if role not in roles:
-                yield path, f"role '{role}' is not defined; add it to roles: or use one of {', '.join(sorted(roles))}"
+                yield (
+                    path,
+                    f"role '{role}' is not defined; add it to roles: or use one of {', '.join(sorted(roles))}",
+                )
         for field_name in rule.owner_of_fields:
             field = obj.fields.get(field_name)
             if field is None:
                 yield path, f"owner_of({field_name}): {object_name} has no field '{field_name}'"
             elif not field.is_ref:
-                yield path, f"owner_of({field_name}): '{field_name}' is a {field.type} field, not a reference"
+                yield (
+                    path,
+                    f"owner_of({field_name}): '{field_name}' is a {field.type} field, not a reference",
+                )
 
 
 def _check_ownership_cycles(spec: LaunchSpec) -> Iterator[Problem]:
@@ -211,12 +255,15 @@ def _check_ownership_cycles(spec: LaunchSpec) -> Iterator[Problem]:
                 break
             current = field.to
             if current in chain:
-                cycle = chain[chain.index(current):] + [current]
+                cycle = [*chain[chain.index(current) :], current]
                 if not reported & set(cycle):
                     reported.update(cycle)
-                    yield ("objects", start, "owner"), (
-                        f"ownership goes round in a circle ({' -> '.join(cycle)}); "
-                        "let one of them be owned by its creator or by nobody"
+                    yield (
+                        ("objects", start, "owner"),
+                        (
+                            f"ownership goes round in a circle ({' -> '.join(cycle)}); "
+                            "let one of them be owned by its creator or by nobody"
+                        ),
                     )
                 break
             chain.append(current)
@@ -236,7 +283,7 @@ def _check_required_circles(spec: LaunchSpec) -> Iterator[Problem]:
             trail.append((name, field_name))
             on_trail = [obj for obj, _ in trail]
             if field.to in on_trail:
-                yield trail[on_trail.index(field.to):]
+                yield trail[on_trail.index(field.to) :]
             elif field.to not in done:
                 yield from visit(field.to)
             trail.pop()
