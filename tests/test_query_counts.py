@@ -1,7 +1,10 @@
 """Round trips per request in a rendered backend: a guard against quietly added queries.
 
-Renders a spec, runs the app in a child interpreter on SQLite (in-process ASGI, no server)
-and counts the SQL statements each request sends, the token check included. No timings.
+Renders a spec, runs the app in a child interpreter (in-process ASGI, no server) and counts
+the SQL statements each request sends, the token check included. On SQLite every statement
+goes through SQLAlchemy; on PostgreSQL the record routes' statements go straight to asyncpg
+(app/core/database.py), so asyncpg's own query log counts those, a pool's reset included.
+No timings.
 """
 
 from __future__ import annotations
@@ -44,6 +47,20 @@ DRIVER = textwrap.dedent(
     @event.listens_for(engine.sync_engine, "before_cursor_execute")
     def _count(conn, cursor, statement, parameters, context, executemany):
         sent.append(" ".join(statement.split())[:160])
+
+
+    import asyncpg
+
+    open_pool = asyncpg.create_pool
+
+    def logged_pool(*args, init=None, **kwargs):
+        async def log_queries(connection):
+            if init is not None:
+                await init(connection)
+            connection.add_query_logger(lambda record: sent.append(" ".join(record.query.split())[:160]))
+        return open_pool(*args, init=log_queries, **kwargs)
+
+    asyncpg.create_pool = logged_pool
 
 
     async def main():
@@ -164,14 +181,13 @@ CASES = {
 }
 
 
-@pytest.mark.parametrize("case", sorted(CASES))
-def test_statements_per_request(case: str, tmp_path: Path) -> None:
+def count_statements(case: str, tmp_path: Path, database_url: str) -> None:
     spec_file, plan, limits = CASES[case]
     project = tmp_path / "project"
     blueprints.render(load_spec(spec_file), project)
     env = {
         **os.environ,
-        "DATABASE_URL": f"sqlite:///{tmp_path / 'app.db'}",
+        "DATABASE_URL": database_url,
         "ENVIRONMENT": "development",
         "SECRET_KEY": "query-count-test-" + "k" * 40,
         "PYTHONPATH": str(project),
@@ -194,3 +210,14 @@ def test_statements_per_request(case: str, tmp_path: Path) -> None:
         if counts[name] > limit
     }
     assert not too_many, json.dumps(too_many, indent=2)
+
+
+@pytest.mark.parametrize("case", sorted(CASES))
+def test_statements_per_request(case: str, tmp_path: Path) -> None:
+    count_statements(case, tmp_path, f"sqlite:///{tmp_path / 'app.db'}")
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("case", sorted(CASES))
+def test_statements_per_request_on_postgresql(case: str, tmp_path: Path, postgres) -> None:
+    count_statements(case, tmp_path, postgres.create_database(f"counts_{case}"))

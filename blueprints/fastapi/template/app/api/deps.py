@@ -3,42 +3,40 @@
 from typing import Annotated
 
 from fastapi import Depends, HTTPException, Request
-from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from fastapi.security import HTTPBearer
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.auth.sessions import recent_sessions, user_for_access_token
-from app.core.db import StatementSessionLocal, get_session
+from app.auth.sessions import user_for_access_token
+from app.core.db import get_session
 from app.models.users import User
 
 SessionDep = Annotated[AsyncSession, Depends(get_session)]
-_bearer = HTTPBearer(auto_error=False)
 
 
 def _unauthorized(message: str) -> HTTPException:
     return HTTPException(401, message, headers={"WWW-Authenticate": "Bearer"})
 
 
-async def get_optional_user(
-    request: Request,
-    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
-) -> User | None:
-    """The caller, or None without a token. A bad, expired or revoked token is a 401."""
-    if credentials is None:
-        return None
-    found = recent_sessions.get(credentials.credentials)
-    if found is None:
-        # A session of its own, closed before the route runs: a request holds one database
+class BearerUser(HTTPBearer):
+    """The caller, from the bearer token, or None without one; a bad, expired or revoked
+    token is a 401. A security scheme itself, so /docs offers "Authorize", and a request
+    finds its user in one dependency rather than two."""
+
+    async def __call__(self, request: Request) -> User | None:  # type: ignore[override]
+        credentials = await super().__call__(request)
+        if credentials is None:
+            return None
+        # One statement, finished before the route runs: a request holds one database
         # connection at a time (app/core/admission.py relies on it).
-        async with StatementSessionLocal() as db:
-            found = await user_for_access_token(db, credentials.credentials)
-    if found is None:
-        raise _unauthorized("Your sign-in has expired or was revoked; sign in again.")
-    user, session_id = found
-    request.state.session_id = session_id
-    return user
+        found = await user_for_access_token(credentials.credentials)
+        if found is None:
+            raise _unauthorized("Your sign-in has expired or was revoked; sign in again.")
+        user, session_id = found
+        request.state.session_id = session_id
+        return user
 
 
-OptionalUser = Annotated[User | None, Depends(get_optional_user)]
+OptionalUser = Annotated[User | None, Depends(BearerUser(auto_error=False, scheme_name="HTTPBearer"))]
 
 
 async def get_current_user(user: OptionalUser) -> User:

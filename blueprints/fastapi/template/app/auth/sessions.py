@@ -4,10 +4,11 @@ import hmac
 import uuid
 from datetime import datetime, timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.config import settings
+from app.core.database import database
 from app.core.db import utcnow
 from app.core.security import (
     InvalidToken,
@@ -87,27 +88,38 @@ class RecentSessions:
 recent_sessions = RecentSessions()
 
 
-async def user_for_access_token(db: AsyncSession, token: str) -> tuple[User, str] | None:
+# The token check: one indexed statement, compiled once (app/core/database.py).
+SIGNED_IN_USER = (
+    select(*User.__table__.columns)
+    .join(Session, Session.user_id == User.id)
+    .where(
+        Session.id == bindparam("session_id"),
+        Session.revoked_at.is_(None),
+        User.id == bindparam("user_id"),
+        User.is_active,
+    )
+)
+
+
+async def user_for_access_token(token: str) -> tuple[User, str] | None:
     """The user behind a valid access token whose session is still open: one indexed query,
-    unless this worker checked the same token a moment ago."""
+    unless this worker checked the same token a moment ago.
+
+    The user is not attached to any database session: routes read it (id, roles) and load
+    whatever they change in their own session.
+    """
     if (recent := recent_sessions.get(token)) is not None:
         return recent
     try:
         claims = decode_access_token(token)
     except InvalidToken:
         return None
-    user = await db.scalar(
-        select(User)
-        .join(Session, Session.user_id == User.id)
-        .where(
-            Session.id == claims.session_id,
-            Session.revoked_at.is_(None),
-            User.id == claims.user_id,
-            User.is_active,
-        )
+    row = await database.fetch_one(
+        SIGNED_IN_USER, session_id=claims.session_id, user_id=claims.user_id
     )
-    if user is None:
+    if row is None:
         return None
+    user = User(**row)
     recent_sessions.remember(token, user, claims.session_id, claims.expires_at)
     return user, claims.session_id
 

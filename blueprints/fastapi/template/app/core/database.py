@@ -9,12 +9,12 @@ this only where one statement is the whole change; anything that must commit or 
 back together (updates, deletes, sign-in) keeps the session from app/core/db.py.
 
 On SQLite (local runs, the tests' default) the same statements go through SQLAlchemy.
-Rows come back as asyncpg decodes them, which for the column types records have (text,
-numbers, booleans, dates and times) is what SQLAlchemy returns too; a JSON column would
-come back as text.
+Rows come back as asyncpg decodes them, which for the column types the app has (text,
+numbers, booleans, dates and times, JSON) is what SQLAlchemy returns too.
 """
 
 import asyncio
+import json
 from collections.abc import Callable
 from typing import Any
 
@@ -74,17 +74,17 @@ class Database:
         self._pool: asyncio.Task[asyncpg.Pool] | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
 
-    async def fetch_one(self, statement: Executable, **params: Any) -> Row | None:
+    async def fetch_one(self, statement: Executable, /, **params: Any) -> Row | None:
         rows = await self.fetch_all(statement, **params)
         return rows[0] if rows else None
 
-    async def fetch_all(self, statement: Executable, **params: Any) -> list[Row]:
+    async def fetch_all(self, statement: Executable, /, **params: Any) -> list[Row]:
         """The rows as dicts; `params` fill the statement's `bindparam()`s by name."""
         if not self.direct:
             async with self.engine.connect() as connection:
                 result = await connection.execute(statement, params)
                 return [dict(row) for row in result.mappings()]
-        prepared, extracted = self._prepare(statement)
+        prepared, extracted = self._prepare(statement, params)
         arguments = prepared.arguments(extracted, params)
         pool = await self._driver_pool()
         async with pool.acquire() as connection:
@@ -103,18 +103,21 @@ class Database:
             return  # it never opened: nothing to close
         await pool.close()
 
-    def _prepare(self, statement: Executable) -> tuple[_Prepared, Any]:
+    def _prepare(self, statement: Executable, params: dict[str, Any]) -> tuple[_Prepared, Any]:
         # The key SQLAlchemy's own statement cache uses (its dogpile caching example uses
         # it too): it names the statement's shape; the extracted parameters are this
-        # statement's values, in the order the compiled statement expects them.
+        # statement's values, in the order the compiled statement expects them. As in
+        # SQLAlchemy, the names of the values given decide an INSERT's columns.
         cache_key = statement._generate_cache_key()  # type: ignore[attr-defined]
         if cache_key is None:
             raise TypeError(f"cannot cache this statement: {statement}")
-        prepared = self._prepared.get(cache_key[0])
+        columns = sorted(params)
+        shape = (cache_key[0], *columns)
+        prepared = self._prepared.get(shape)
         if prepared is None:
             dialect = self.engine.dialect
-            compiled = statement.compile(dialect=dialect, cache_key=cache_key)  # type: ignore[call-arg]
-            prepared = self._prepared[cache_key[0]] = _Prepared(compiled, dialect)
+            compiled = statement.compile(dialect=dialect, column_keys=columns, cache_key=cache_key)  # type: ignore[call-arg]
+            prepared = self._prepared[shape] = _Prepared(compiled, dialect)
         return prepared, cache_key[1]
 
     def _driver_pool(self) -> "asyncio.Task[asyncpg.Pool]":
@@ -129,10 +132,23 @@ class Database:
                 url.render_as_string(hide_password=False),
                 min_size=1,
                 max_size=self.pool_size,
+                init=_decode_json,
                 reset=_nothing_to_reset,
             )
             self._pool, self._loop = loop.create_task(_opened(pool)), loop
         return self._pool
+
+
+async def _decode_json(connection: asyncpg.Connection) -> None:
+    """JSON columns as Python values, as SQLAlchemy's asyncpg dialect sets them up (its
+    bind processors hand over JSON text)."""
+    await connection.set_type_codec(
+        "json",
+        encoder=str.encode,
+        decoder=lambda value: json.loads(value.decode()),
+        schema="pg_catalog",
+        format="binary",
+    )
 
 
 async def _nothing_to_reset(connection: asyncpg.Connection) -> None:

@@ -73,11 +73,6 @@ if settings.is_sqlite:
 
 
 SessionLocal = async_sessionmaker(engine, expire_on_commit=False, autoflush=False)
-# For the token check, one SELECT with nothing to undo: BEGIN + ROLLBACK would be two
-# more round trips. The record routes' single statements use app/core/database.py.
-StatementSessionLocal = async_sessionmaker(
-    engine.execution_options(isolation_level="AUTOCOMMIT"), expire_on_commit=False, autoflush=False
-)
 
 
 async def get_session() -> AsyncIterator[AsyncSession]:
