@@ -128,8 +128,8 @@ def test_context_compiles_rules_to_sql(studio):
     read = booking["rules"]["read"]
     assert read["text"] == "owner | owner_of(class)"
     assert read["sql"] == [
-        "Booking.owner_id == user.id",
-        "Booking.class_id.in_(select(Class.id).where(Class.owner_id == user.id))",
+        "Booking.owner_id == CALLER",
+        "Booking.class_id.in_(select(Class.id).where(Class.owner_id == CALLER))",
     ]
     assert [t["name"] for t in context["tables"]] == ["Studio", "Class", "Booking"]
     klass = next(obj for obj in context["objects"] if obj["name"] == "Class")

@@ -651,7 +651,8 @@ def _invalid_examples(field: FieldSpec) -> list[dict[str, Any]]:
 def _rule_context(
     spec: LaunchSpec, obj: ObjectSpec, class_name: str, fields: list[dict[str, Any]], rule: Rule
 ) -> dict[str, Any]:
-    """A rule as the policy module needs it: who passes outright, and SQL for the rest."""
+    """A rule as the policy module needs it: who passes outright, and SQL for the rest (built
+    once per module, with the caller as the bound parameter CALLER)."""
     by_name = {f["name"]: f for f in fields}
     grants = ["user.is_admin"]
     sql: list[str] = []
@@ -659,12 +660,12 @@ def _rule_context(
         if term.kind == "role":
             grants.append(f'user.has_role("{term.arg}")')
         elif term.kind == "owner" and obj.owner_kind != "none":
-            sql.append(f"{class_name}.owner_id == user.id")
+            sql.append(f"{class_name}.owner_id == CALLER")
         elif term.kind == "owner_of":
             ref = by_name[term.arg or ""]
             target = ref["target_class"]
             sql.append(
-                f"{class_name}.{ref['attr']}.in_(select({target}.id).where({target}.owner_id == user.id))"
+                f"{class_name}.{ref['attr']}.in_(select({target}.id).where({target}.owner_id == CALLER))"
             )
     return {
         "text": str(rule),

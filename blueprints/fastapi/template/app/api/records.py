@@ -1,13 +1,15 @@
 """What every object's routes share: paging, versions (ETag / If-Match) and refusals."""
 
+from functools import lru_cache
 from typing import Annotated, Any, NoReturn
 
 from fastapi import Header, HTTPException, Query
-from sqlalchemy import ColumnElement, func, select
+from sqlalchemy import ColumnElement, Select, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.database import Row, database
 from app.models.users import User
+from app.policies.shared import as_caller
 
 # UPDATE ... RETURNING hands back the new row: no second SELECT, no stale identity map.
 RETURNING_OPTIONS = {"synchronize_session": False, "populate_existing": True}
@@ -40,7 +42,7 @@ def expected_version(if_match: str | None, body_version: int | None) -> int | No
 
 
 async def count_rows(
-    model: Any, readable: ColumnElement[bool], rows: list[Row], offset: int
+    model: Any, readable: ColumnElement[bool], rows: list[Row], offset: int, user: User | None
 ) -> int:
     """The total for a list page. The page query carries it as a window count; only an
     empty page past the first needs this second, cheap COUNT."""
@@ -49,8 +51,17 @@ async def count_rows(
     if offset == 0:
         return 0
     counted = select(func.count().label("total")).select_from(model).where(readable)
-    found = await database.fetch_one(counted)
+    found = await database.fetch_one(counted, **as_caller(user))
     return int(found["total"]) if found else 0
+
+
+@lru_cache(maxsize=1024)
+def filtered(statement: Select[Any], condition: ColumnElement[bool]) -> Select[Any]:
+    """`statement.where(condition)`, built once per pair: building a statement costs more
+    than running it. The policies hand out a few conditions built once (true(), false(),
+    one per rule, with the caller bound by name), so a route has only a handful of pairs.
+    """
+    return statement.where(condition)
 
 
 def not_found(label: str) -> HTTPException:
@@ -59,6 +70,7 @@ def not_found(label: str) -> HTTPException:
 
 async def explain_refusal(
     db: AsyncSession,
+    user: User | None,
     model: Any,
     record_id: int,
     readable: ColumnElement[bool],
@@ -68,11 +80,8 @@ async def explain_refusal(
     rule: str,
 ) -> NoReturn:
     """An UPDATE or DELETE touched no row: say why, as 404, 403 or 409."""
-    row = (
-        await db.execute(
-            select(model.version, allowed.label("allowed")).where(model.id == record_id, readable)
-        )
-    ).first()
+    query = select(model.version, allowed.label("allowed")).where(model.id == record_id, readable)
+    row = (await db.execute(query, as_caller(user))).first()
     if row is None:
         raise not_found(label)
     if not row.allowed:

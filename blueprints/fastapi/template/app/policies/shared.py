@@ -3,20 +3,32 @@
 from typing import Any
 
 from fastapi import HTTPException
-from sqlalchemy import ColumnElement, select
+from sqlalchemy import ColumnElement, bindparam, select
 
 from app.core.database import database
+from app.models.users import User
+
+
+# The signed-in caller in the rules' conditions. The conditions are built once, at import;
+# a statement that uses one binds the caller's id under this name when it runs.
+CALLER = bindparam("caller_id")
+
+
+def as_caller(user: User | None) -> dict[str, int | None]:
+    """The parameters that bind the rules' conditions to this user."""
+    return {"caller_id": user.id if user is not None else None}
 
 
 async def ref_owner(
-    model: Any, record_id: int, readable: ColumnElement[bool], field: str
+    model: Any, record_id: int, readable: ColumnElement[bool], field: str, user: User | None
 ) -> int | None:
     """The owner of the record a reference field points to.
 
     A record that is absent and one the user may not read get the same 422, so a
     reference cannot be used to probe for hidden records.
     """
-    row = await database.fetch_one(select(model.owner_id).where(model.id == record_id, readable))
+    query = select(model.owner_id).where(model.id == record_id, readable)
+    row = await database.fetch_one(query, **as_caller(user))
     if row is None:
         raise HTTPException(
             status_code=422,
