@@ -10,13 +10,15 @@ from app.models.users import User
 
 
 # The signed-in caller in the rules' conditions. The conditions are built once, at import;
-# a statement that uses one binds the caller's id under this name when it runs.
-CALLER = bindparam("caller_id")
+# a statement that uses one binds the caller's id under this name when it runs. No column
+# can be called this (the spec's names start with a letter), so it never clashes with the
+# values an UPDATE sets.
+CALLER = bindparam("_caller_id")
 
 
 def as_caller(user: User | None) -> dict[str, int | None]:
     """The parameters that bind the rules' conditions to this user."""
-    return {"caller_id": user.id if user is not None else None}
+    return {"_caller_id": user.id if user is not None else None}
 
 
 async def ref_owner(
