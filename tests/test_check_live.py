@@ -295,7 +295,7 @@ FAULTS = [
         "list-not-filtered",
         "permissions",
         True,
-        replace("app/api/routes/booking.py", "PAGE.where(readable)", "PAGE"),
+        replace("app/api/routes/booking.py", "query = filtered(PAGE, readable)", "query = PAGE"),
     ),
     Fault(
         "client-chooses-owner",
