@@ -55,6 +55,9 @@ def create_access_token(user_id: int, session_id: str) -> str:
         "iss": settings.app_name,
         "iat": now,
         "exp": now + timedelta(minutes=settings.access_token_minutes),
+        # Unique, so a token handed out after a change (a refresh after a role grant) is one
+        # no worker has remembered yet, even within the same second (app/auth/sessions.py).
+        "jti": secrets.token_urlsafe(8),
     }
     return jwt.encode(payload, settings.secret_key, algorithm=_ALGORITHMS[0])
 
