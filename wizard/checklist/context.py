@@ -69,6 +69,7 @@ def registered() -> dict[str, CheckFunction]:
     from wizard.checklist import (  # noqa: F401 - they register on import
         files,
         login_probes,
+        monitoring,
         permissions,
         probes,
         runtime,

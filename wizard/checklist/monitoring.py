@@ -1,0 +1,73 @@
+"""Checks that trouble reaches the founder: an alert destination, an optional error monitor."""
+
+from __future__ import annotations
+
+import re
+from urllib.parse import urlsplit
+
+from wizard import envfile
+from wizard.checklist.context import CheckContext, check
+from wizard.checklist.results import Finding, Outcome
+
+ALERT_URL = "ALERT_URL"
+SENTRY_DSN = "SENTRY_DSN"
+# An apprise URL: a service's scheme (mailto, slack, discord, tgram, json, ...) and its details.
+_APPRISE_URL = re.compile(r"^[a-z][a-z0-9+]*://\S+$")
+
+
+def setting(ctx: CheckContext, key: str) -> tuple[str, str]:
+    """The value of a setting and where it came from: the environment wins over .env."""
+    value = (ctx.environ.get(key) or "").strip()
+    if value:
+        return value, "the environment"
+    return envfile.read_env(ctx.need_project()).get(key, "").strip(), envfile.ENV_FILE
+
+
+def alert_url_problem(url: str) -> str | None:
+    """Why `url` cannot be an alert destination, without repeating it (it holds a secret)."""
+    if not _APPRISE_URL.match(url):
+        return (
+            "is not an apprise URL: it should look like mailto://..., slack://..., "
+            "discord://... or json://host/path"
+        )
+    return None
+
+
+@check("project.alert_destination")
+def alert_destination(ctx: CheckContext) -> Outcome:
+    """Production has somewhere to send alerts: ALERT_URL is set and looks like an apprise URL."""
+    url, where = setting(ctx, ALERT_URL)
+    if not url:
+        return Outcome.of(
+            [
+                Finding(
+                    f"no {ALERT_URL} is set in {envfile.ENV_FILE}: an error in production "
+                    "would reach no one",
+                    path=envfile.ENV_FILE,
+                )
+            ]
+        )
+    problem = alert_url_problem(url)
+    if problem:
+        return Outcome.of([Finding(f"{ALERT_URL} in {where} {problem}", path=envfile.ENV_FILE)])
+    return Outcome.of([], f"alerts go to a {url.split('://', 1)[0]}:// destination ({where})")
+
+
+@check("project.error_monitoring")
+def error_monitoring(ctx: CheckContext) -> Outcome:
+    """SENTRY_DSN is optional; when set it must be a DSN (https://KEY@HOST/PROJECT)."""
+    dsn, where = setting(ctx, SENTRY_DSN)
+    if not dsn:
+        return Outcome.of([], f"{SENTRY_DSN} is not set: errors are logged and alerted only")
+    parts = urlsplit(dsn)
+    if parts.scheme not in ("http", "https") or not parts.username or not parts.path.strip("/"):
+        return Outcome.of(
+            [
+                Finding(
+                    f"{SENTRY_DSN} in {where} is not a DSN: it should look like "
+                    "https://KEY@ORG.ingest.sentry.io/PROJECT",
+                    path=envfile.ENV_FILE,
+                )
+            ]
+        )
+    return Outcome.of([], f"errors are sent to {parts.hostname} ({where})")
