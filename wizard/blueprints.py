@@ -17,6 +17,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from wizard import __version__
 from wizard.errors import BadInput, ShipyardError
 from wizard.paths import blueprints_dir
 from wizard.spec import naming
@@ -178,6 +179,8 @@ def blueprint_context(spec: LaunchSpec) -> dict[str, Any]:
         "matrix_actors": {name: actors_for(spec, name) for name in spec.objects},
         "python_image": spec.staging.images.python,
         "postgres_image": spec.staging.images.postgres,
+        # The rendered CI workflow installs the Shipyard that rendered it for its launch check.
+        "shipyard_version": __version__,
     }
 
 
