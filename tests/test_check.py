@@ -379,6 +379,19 @@ def test_cli_check_exit_codes_and_formats(project, tmp_path, monkeypatch):
     assert ET.parse(junit).getroot().tag == "testsuites"
 
 
+def test_cli_check_plain_prints_text_even_when_redirected(project):
+    # CliRunner's stdout is not a terminal, like `> file` or `| tee`: --plain still wins.
+    result = CliRunner().invoke(app, ["check", "-C", str(project), "--static", "--plain"])
+    assert result.exit_code == 0, result.output
+    assert not result.stdout.lstrip().startswith("{")
+    assert "PASS" in result.stdout or "pass" in result.stdout
+    # An explicit --format still decides.
+    explicit = CliRunner().invoke(
+        app, ["check", "-C", str(project), "--static", "--plain", "--format", "json"]
+    )
+    assert json.loads(explicit.stdout)["exit_code"] == 0
+
+
 def test_cli_check_could_not_run(tmp_path):
     runner = CliRunner()
     nothing = runner.invoke(app, ["check", "-C", str(tmp_path), "--ci"])

@@ -33,8 +33,12 @@ FormatOption = Annotated[
 ]
 
 
-def _report_format(chosen: str | None, ci: bool, allowed: tuple[str, ...]) -> str:
+def _report_format(
+    chosen: str | None, ci: bool, allowed: tuple[str, ...], plain: bool = False
+) -> str:
     if chosen is None:
+        if plain:
+            return "text"  # --plain asks for text, wherever stdout goes (a file, a pipe, CI)
         interactive = sys.stdout.isatty() and not ci and not truthy(os.environ.get("CI"))
         return "text" if interactive else "json"
     if chosen not in allowed:
@@ -77,7 +81,10 @@ def check(
     ] = False,
     plain: Annotated[
         bool,
-        typer.Option("--plain", help="Print the report as text instead of the full-screen view."),
+        typer.Option(
+            "--plain",
+            help="Print the report as text (also into a file or pipe), not full screen.",
+        ),
     ] = False,
 ) -> None:
     """Re-run the launch checklist on the spec, the project and the live API.
@@ -87,7 +94,7 @@ def check(
     from wizard.checklist import report as reports
     from wizard.checklist.runner import build_context, run_checklist
 
-    chosen = _report_format(output_format, ci, ("text", "json", "junit"))
+    chosen = _report_format(output_format, ci, ("text", "json", "junit"), plain)
     project = directory.resolve()
     has_project = (project / "shipyard.yaml").is_file()
     # A founder at a terminal gets the report screen; --plain, -o and --format keep the text.
