@@ -215,3 +215,32 @@ def test_one_optional_reference_breaks_the_circle(reference: str) -> None:
     assert reference in CIRCLE_SPEC
     spec = parse_spec(CIRCLE_SPEC.replace(reference, reference.replace(", required: true", "")))
     assert list(spec.objects) == ["Start", "A", "B"]
+
+
+@pytest.mark.parametrize(
+    ("word", "phrase"),
+    [
+        ("AppointmentRequest", "an AppointmentRequest"),
+        ("Order", "an Order"),
+        ("Item", "an Item"),
+        ("Booking", "a Booking"),
+        ("User", "a User"),
+        ("Unit", "a Unit"),
+        ("Usage", "a Usage"),
+        ("Upload", "an Upload"),
+        ("int", "an int"),
+        ("email", "an email"),
+        ("ref", "a ref"),
+    ],
+)
+def test_articles_read_as_english(word: str, phrase: str) -> None:
+    assert naming.with_article(word) == phrase
+
+
+def test_a_name_with_a_space_suggests_one_that_works() -> None:
+    from wizard.spec.validate import name_problem
+
+    assert "try TherapistProfile" in (name_problem("Therapist Profile", "object") or "")
+    assert "try therapist_profile" in (name_problem("therapist profile", "field") or "")
+    # Nothing to suggest when no spelling of it would do.
+    assert "try" not in (name_problem("2nd", "object") or "")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from wizard.spec.models import FieldSpec, ObjectSpec
+from wizard.spec.naming import with_article
 from wizard.spec.rules import Rule, Term
 
 FIELD_TYPES: dict[str, str] = {
@@ -43,12 +44,12 @@ def rule_phrase(rule: Rule | None, short: bool = False) -> str:
 
 
 def permission_sentence(object_name: str, action: str, rule: Rule | None) -> str:
-    article = "an" if object_name[:1].lower() in "aeiou" else "a"
+    one = with_article(object_name)
     what = {
-        "read": f"see {article} {object_name}",
-        "create": f"create {article} {object_name}",
-        "update": f"change {article} {object_name}",
-        "delete": f"delete {article} {object_name}",
+        "read": f"see {one}",
+        "create": f"create {one}",
+        "update": f"change {one}",
+        "delete": f"delete {one}",
     }
     phrase = rule_phrase(rule)
     return f"Who may {what[action]}? {phrase[0].upper()}{phrase[1:]}."

@@ -9,6 +9,7 @@ from wizard.checklist.live import Api, json_of, session
 from wizard.checklist.permissions import Fixtures, path_of
 from wizard.checklist.results import CouldNotRun, Finding, Outcome, Skip
 from wizard.spec.matrix import actors_for, expect
+from wizard.spec.naming import with_article
 
 EVIL_ORIGIN = "https://attacker.example"
 
@@ -164,7 +165,7 @@ def owner_forced(ctx: CheckContext) -> Outcome:
             if data.get("owner_id") == stolen:
                 findings.append(
                     Finding(
-                        f"{creator} created a {object_name} owned by {victim} by sending owner_id: "
+                        f"{creator} created {with_article(object_name)} owned by {victim} by sending owner_id: "
                         "anyone can plant records in other people's accounts",
                         object=object_name,
                         action="create",
@@ -195,7 +196,7 @@ def _owner_changed_by_update(
     if response.status_code == 200 and isinstance(data, dict) and data.get("owner_id") == stolen:
         return [
             Finding(
-                f"{creator} gave a {object_name} to {victim} by sending owner_id in an update",
+                f"{creator} gave {with_article(object_name)} to {victim} by sending owner_id in an update",
                 object=object_name,
                 action="update",
                 actor=creator,

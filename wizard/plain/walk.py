@@ -14,6 +14,7 @@ from wizard.plain.objects import ObjectPrompts
 from wizard.plain.prompts import ask_question, explain, question_of, say
 from wizard.spec import ACTIONS, LaunchSpec, dump_spec
 from wizard.spec.models import App
+from wizard.spec.naming import with_article
 from wizard.spec.validate import check
 
 
@@ -155,7 +156,9 @@ class PlainWizard:
             ]
             options += [Choice(labels["none"], "none")]
             owner = ask_question(
-                questionary.select(f"Who owns a {name}?", choices=options, default=obj.owner)
+                questionary.select(
+                    f"Who owns {with_article(name)}?", choices=options, default=obj.owner
+                )
             )
             if owner != obj.owner:
                 answers.set_owner(self.spec, name, owner)

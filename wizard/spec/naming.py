@@ -181,3 +181,26 @@ def module_name(object_name: str) -> str:
     if _is_unsafe_python(module) or module in _RESERVED_MODULES:
         return module + "_"
     return module
+
+
+def suggested_name(name: str, what: str) -> str | None:
+    """A usable spelling of a typed name: 'Therapist Profile' -> 'TherapistProfile' for an
+    object, 'therapist_profile' for a field or role; None when nothing simple would do."""
+    words = [word for word in re.split(r"[^A-Za-z0-9]+", name) if word]
+    if not words or not name.isascii():
+        return None
+    if what == "object":
+        suggestion = "".join(word[0].upper() + word[1:] for word in words)
+    else:
+        suggestion = "_".join(snake(word) for word in words)
+    if suggestion == name or not is_plain_name(suggestion):
+        return None
+    return suggestion
+
+
+_AN_BEFORE = re.compile(r"^(?:[aio]|e(?!u)|u(?!ni|s[aeu]|ti|r[aeiou]|k)|hour|honest|heir)", re.I)
+
+
+def with_article(word: str) -> str:
+    """'an AppointmentRequest', 'an Order', 'a User', 'a Booking', 'an int'."""
+    return f"{'an' if _AN_BEFORE.match(word) else 'a'} {word}"

@@ -38,7 +38,12 @@ def name_problem(name: str, what: str) -> str | None:
     if len(name.encode()) > naming.MAX_NAME_BYTES:
         return f"{what} name '{name[:20]}…' is {len(name.encode())} bytes; keep it to 63 or fewer"
     if not naming.NAME_PATTERN.match(name):
-        return f"{what} name '{name}' must start with a letter and use only letters, digits and _"
+        suggestion = naming.suggested_name(name, what)
+        instead = f"; try {suggestion}" if suggestion else ""
+        return (
+            f"{what} name '{name}' must start with a letter and use only letters, digits and _"
+            f"{instead}"
+        )
     return None
 
 
@@ -211,7 +216,7 @@ def _check_owner(object_name: str, obj: ObjectSpec) -> Iterator[Problem]:
     elif not field.is_ref:
         yield (
             path,
-            f"'{obj.owner}' is a {field.type} field; ownership can only be inherited through a ref field",
+            f"'{obj.owner}' is {naming.with_article(field.type)} field; ownership can only be inherited through a ref field",
         )
     elif not field.required:
         yield (
@@ -238,7 +243,8 @@ def _check_permissions(spec: LaunchSpec, object_name: str, obj: ObjectSpec) -> I
             elif not field.is_ref:
                 yield (
                     path,
-                    f"owner_of({field_name}): '{field_name}' is a {field.type} field, not a reference",
+                    f"owner_of({field_name}): '{field_name}' is {naming.with_article(field.type)} field, "
+                    "not a reference",
                 )
 
 

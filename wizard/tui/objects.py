@@ -12,6 +12,7 @@ from textual.widgets.option_list import Option
 
 from wizard import answers, wording
 from wizard.spec import FieldSpec
+from wizard.spec.naming import with_article
 from wizard.tui.base import StepScreen
 from wizard.tui.dialogs import Choice
 from wizard.tui.field_form import FieldForm
@@ -95,7 +96,7 @@ class ObjectsScreen(StepScreen):
         if obj_name is None:
             title.update("Press a to add your first object, like Booking.")
             return
-        title.update(f"Fields of {obj_name}: what does a {obj_name} hold?")
+        title.update(f"Fields of {obj_name}: what does {with_article(obj_name)} hold?")
         for name, field in self.spec.objects[obj_name].fields.items():
             table.add_row(name, wording.field_summary(field))
         if table.row_count:

@@ -7,6 +7,7 @@ from textual.containers import VerticalScroll
 from textual.widgets import RadioSet, Static
 
 from wizard import answers
+from wizard.spec.naming import with_article
 from wizard.tui.base import StepScreen
 from wizard.tui.widgets import Dot
 
@@ -20,13 +21,15 @@ class OwnershipScreen(StepScreen):
         with VerticalScroll(classes="body"):
             yield from self.question("ownership")
             for index, (name, obj) in enumerate(self.spec.objects.items()):
-                yield Static(f"Who owns a {name}?", classes="object-question", markup=False)
+                yield Static(
+                    f"Who owns {with_article(name)}?", classes="object-question", markup=False
+                )
                 with RadioSet(id=f"owner-{index}", name=name, compact=True):
                     yield Dot(labels["creator"], obj.owner == "creator", name="creator")
                     for field_name, field in obj.ref_fields.items():
                         label = labels["parent"].replace("{parent}", field_name)
                         if field.to and field.to != field_name.capitalize():
-                            label += f" (a {field.to})"
+                            label += f" ({with_article(field.to)})"
                         yield Dot(label, obj.owner == field_name, name=field_name)
                     yield Dot(labels["none"], obj.owner == "none", name="none")
             if not self.spec.objects:
