@@ -237,3 +237,25 @@ async def test_a_pipeline_failure_is_a_dialog_and_can_be_retried(
             await pilot.pause(0.1)
         assert isinstance(app.screen, DoneScreen)
     assert len(calls) == 2 and (dest / "shipyard.yaml").exists()
+
+
+async def test_a_kept_default_owner_counts_as_an_answer_on_the_review(tmp_path: Path) -> None:
+    from wizard import answers
+    from wizard.spec import parse_spec
+
+    spec = parse_spec(
+        "app: {name: therapy, title: Therapy}\n"
+        "objects:\n  TherapistProfile:\n    fields: {bio: text}\n"
+        "    permissions: {read: public, create: signed_in, update: owner, delete: owner}\n"
+    )
+    said = "does not say who owns its records"
+    assert any(said in warning for warning in answers.launch_warnings(spec))
+    app = ShipyardApp(tmp_path / "therapy", spec=spec, save_drafts=False)
+    async with app.run_test(size=(80, 24)) as pilot:
+        index = next(i for i, step in enumerate(app.steps) if step.screen == "ownership")
+        app.show_step(index)
+        await pilot.pause()
+        await pilot.press("ctrl+n")  # keep "the person who created it"
+        await pilot.pause()
+        assert app.spec.objects["TherapistProfile"].owner == "creator"
+        assert not any(said in warning for warning in answers.launch_warnings(app.spec))

@@ -206,6 +206,12 @@ def set_owner(spec: LaunchSpec, object_name: str, owner: str) -> None:
         obj.fields[owner].required = True
 
 
+def keep_owners(spec: LaunchSpec) -> None:
+    """The ownership step was answered: a default kept counts as an answer, like a changed one."""
+    for obj in spec.objects.values():
+        obj.owner = obj.owner  # assignment records it as given (pydantic's fields_set)
+
+
 def _map_terms(permissions: Permissions, change: Any) -> Permissions:
     rules: dict[str, Rule | None] = {}
     for action in ACTIONS:

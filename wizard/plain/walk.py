@@ -163,6 +163,7 @@ class PlainWizard:
             if owner != obj.owner:
                 answers.set_owner(self.spec, name, owner)
                 obj.permissions = answers.default_permissions(obj)
+        answers.keep_owners(self.spec)
 
     def ask_login(self, step: Step) -> None:
         item = step.item("login-methods")

@@ -40,6 +40,9 @@ class OwnershipScreen(StepScreen):
         if sets:
             sets.first().focus()
 
+    def save_answers(self) -> None:
+        answers.keep_owners(self.spec)
+
     def on_radio_set_changed(self, event: RadioSet.Changed) -> None:
         object_name, owner = event.radio_set.name, event.pressed.name
         if not object_name or not owner or object_name not in self.spec.objects:
