@@ -20,6 +20,7 @@ from typing import Any
 from wizard import __version__
 from wizard.errors import BadInput, ShipyardError
 from wizard.paths import blueprints_dir
+from wizard.record import write_record
 from wizard.spec import naming
 from wizard.spec.matrix import actors_for, expected_matrix, has_parent_owner, ownable
 from wizard.spec.models import FieldSpec, LaunchSpec, ObjectSpec
@@ -84,6 +85,8 @@ def render(spec: LaunchSpec, dest: Path) -> None:
             hint="This is a bug in the blueprint, not in your spec. Please report it with your shipyard.yaml.",
         ) from error
     _format_python(dest)
+    # What this render came from, for `shipyard update` (written after formatting: not Python).
+    write_record(dest, spec, source)
 
 
 def _format_python(dest: Path) -> None:

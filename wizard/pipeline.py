@@ -56,7 +56,9 @@ def create_project(spec: LaunchSpec, dest: Path, on_event: EventSink | None = No
 
         emit(Event("git", "Creating the git repository and the first commit"))
         repo.init_repository(work)
-        repo.commit_all(work, f"Create {spec.app.title} with Shipyard")
+        first = repo.commit_all(work, f"Create {spec.app.title} with Shipyard")
+        # The first commit is the render itself: the base of the first `shipyard update`.
+        repo.update_ref(work, repo.RENDER_REF, first)
         if envfile.ENV_FILE in repo.tracked_files(work):
             raise ShipyardError(
                 "The first commit would contain .env and its secrets; Shipyard stopped.",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import re
+import subprocess
 from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Literal
@@ -324,3 +325,116 @@ def _git_said(output: str) -> list[str]:
         if line.removeprefix("remote:").strip():
             said.append(line)
     return said
+
+
+# --- plumbing for `shipyard update` ------------------------------------------
+
+RENDER_REF = "refs/shipyard/rendered"
+
+
+def _plumbing(
+    path: Path, *args: str, env: Mapping[str, str] | None = None, check: bool = True
+) -> subprocess.CompletedProcess[bytes]:
+    try:
+        done = subprocess.run(
+            ["git", "-C", str(path), *args],
+            capture_output=True,
+            env={**os.environ, **(env or {})},
+            check=False,
+            timeout=300,
+        )
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        raise _git_failed(f"run git {args[0]} in {path}", exc) from exc
+    if check and done.returncode != 0:
+        raise ShipyardError(
+            f"Could not run git {args[0]} in {path}: {done.stderr.decode(errors='replace').strip()}",
+            hint="Check that git is installed (git --version) and the folder is a git repository.",
+        )
+    return done
+
+
+def is_repository(path: Path) -> bool:
+    done = _plumbing(path, "rev-parse", "--show-toplevel", check=False)
+    return done.returncode == 0 and Path(done.stdout.decode().strip()).resolve() == path.resolve()
+
+
+def git_dir(path: Path) -> Path:
+    found = _plumbing(path, "rev-parse", "--absolute-git-dir").stdout.decode().strip()
+    return Path(found)
+
+
+def head_sha(path: Path) -> str | None:
+    done = _plumbing(path, "rev-parse", "--verify", "-q", "HEAD", check=False)
+    return done.stdout.decode().strip() or None
+
+
+def uncommitted_paths(path: Path) -> list[str]:
+    """Paths with changes git would commit (untracked files included), as git status names them."""
+    output = _plumbing(path, "status", "--porcelain", "-z", "--untracked-files=all").stdout
+    paths: list[str] = []
+    entries = output.decode(errors="replace").split("\0")
+    index = 0
+    while index < len(entries):
+        entry = entries[index]
+        index += 1
+        if not entry:
+            continue
+        paths.append(entry[3:])
+        if entry[0] in "RC":
+            index += 1  # a rename's second path (the source)
+    return paths
+
+
+def project_files(path: Path) -> set[str]:
+    """Tracked files plus untracked ones git does not ignore."""
+    output = _plumbing(path, "ls-files", "-z", "-co", "--exclude-standard").stdout
+    return {name for name in output.decode().split("\0") if name and (path / name).is_file()}
+
+
+def read_ref(path: Path, ref: str) -> str | None:
+    done = _plumbing(path, "rev-parse", "--verify", "-q", f"{ref}^{{commit}}", check=False)
+    return done.stdout.decode().strip() or None
+
+
+def update_ref(path: Path, ref: str, sha: str) -> None:
+    _plumbing(path, "update-ref", ref, sha)
+
+
+def show_file(path: Path, rev: str, file: str) -> bytes | None:
+    done = _plumbing(path, "show", f"{rev}:{file}", check=False)
+    return done.stdout if done.returncode == 0 else None
+
+
+def extract_tree(path: Path, rev: str, dest: Path) -> None:
+    """Write the files of commit `rev` into `dest` (never touching the work tree or index)."""
+    import io
+    import tarfile
+
+    archive = _plumbing(path, "archive", "--format=tar", rev).stdout
+    dest.mkdir(parents=True, exist_ok=True)
+    with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
+        tar.extractall(dest, filter="data")
+
+
+def snapshot_tree(path: Path, folder: Path, message: str, parent: str | None) -> str:
+    """A commit of `folder`'s files in `path`'s object store, on no branch; its sha.
+
+    It goes through a throwaway index, so the project's index and work tree stay as they are.
+    """
+    import tempfile
+
+    with tempfile.TemporaryDirectory(prefix="shipyard-index-") as scratch:
+        env = {
+            "GIT_INDEX_FILE": str(Path(scratch) / "index"),
+            "GIT_AUTHOR_NAME": AUTHOR_NAME,
+            "GIT_AUTHOR_EMAIL": AUTHOR_EMAIL,
+            "GIT_COMMITTER_NAME": AUTHOR_NAME,
+            "GIT_COMMITTER_EMAIL": AUTHOR_EMAIL,
+        }
+        env["GIT_DIR"] = str(git_dir(path))
+        env["GIT_WORK_TREE"] = str(folder)
+        _plumbing(folder, "add", "-A", "--force", ".", env=env)
+        tree = _plumbing(folder, "write-tree", env=env).stdout.decode().strip()
+        parents = ["-p", parent] if parent else []
+        commit = _plumbing(folder, "commit-tree", tree, *parents, "-m", message, env=env)
+    return commit.stdout.decode().strip()

@@ -1,0 +1,228 @@
+"""`shipyard update` on real git repositories: merges, conflicts, refusals, abort and dry runs."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from wizard.cli import app
+from wizard.pipeline import create_project
+from wizard.record import RECORD_FILE, read_record
+from wizard.spec import load_spec
+
+REPO = Path(__file__).resolve().parent.parent
+STUDIO = REPO / "examples" / "studio-booking.yaml"
+BOOKING_CLASS = "      class: {type: ref, required: true, to: Class}\n"
+
+
+@pytest.fixture(scope="session")
+def pristine(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """The studio example made by `shipyard new` once; each test works on a copy."""
+    home = tmp_path_factory.mktemp("update-home")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("HOME", str(home))
+        patch.setenv("GIT_CONFIG_GLOBAL", str(home / ".gitconfig"))
+        patch.setenv("GIT_CONFIG_NOSYSTEM", "1")
+        yield create_project(load_spec(STUDIO), tmp_path_factory.mktemp("made") / "studio")
+
+
+@pytest.fixture
+def project(pristine: Path, tmp_path: Path) -> Path:
+    copy = tmp_path / "studio"
+    shutil.copytree(pristine, copy, symlinks=True)
+    return copy
+
+
+def git(project: Path, *args: str) -> str:
+    done = subprocess.run(
+        ["git", "-C", str(project), *args], capture_output=True, text=True, check=True
+    )
+    return done.stdout
+
+
+def update(project: Path, *args: str):
+    return CliRunner().invoke(app, ["update", "-C", str(project), *args])
+
+
+def edit_spec(project: Path, old: str, new: str) -> None:
+    spec = project / "shipyard.yaml"
+    text = spec.read_text()
+    assert old in text, text
+    spec.write_text(text.replace(old, new))
+
+
+def add_note_field(project: Path) -> None:
+    edit_spec(
+        project, BOOKING_CLASS, BOOKING_CLASS + "      note: {type: string, max_length: 200}\n"
+    )
+
+
+def digest(project: Path) -> dict[str, str]:
+    """Every file of the work tree (untracked ones too) and its bytes and mode."""
+    found = {}
+    for path in sorted(project.rglob("*")):
+        if ".git" in path.relative_to(project).parts or not path.is_file():
+            continue
+        data = path.read_bytes() + oct(path.stat().st_mode).encode()
+        found[path.relative_to(project).as_posix()] = hashlib.sha256(data).hexdigest()
+    return found
+
+
+def test_a_new_project_records_its_spec_and_keeps_its_render(pristine):
+    record = read_record(pristine)
+    assert record.spec == load_spec(pristine / "shipyard.yaml")
+    assert record.blueprint == "fastapi" and len(record.blueprint_version) == 16
+    assert git(pristine, "rev-parse", "refs/shipyard/rendered") == git(
+        pristine, "rev-parse", "HEAD"
+    )
+    assert RECORD_FILE in git(pristine, "ls-files").split()
+
+
+def test_a_new_field_reaches_the_code_and_hand_edits_survive(project):
+    routes = project / "app/api/routes/booking.py"
+    routes.write_text(routes.read_text() + "\n\n# Founder: bookings close at midnight.\n")
+    (project / "app/mine.py").write_text('"""My own module."""\n')
+    git(project, "add", "-A")
+    git(project, "commit", "-qm", "My edits")
+    add_note_field(project)  # left uncommitted: the update commits it with the code
+
+    result = update(project)
+
+    assert result.exit_code == 0, result.output
+    assert "Booking.note added" in result.output
+    model = (project / "app/models/booking.py").read_text()
+    assert "note: Mapped[str | None] = mapped_column(String(200))" in model
+    assert "# Founder: bookings close at midnight." in routes.read_text()
+    assert (project / "app/mine.py").read_text() == '"""My own module."""\n'
+    assert git(project, "status", "--porcelain") == ""
+    log = git(project, "log", "--format=%s", "-3").splitlines()
+    assert log == [
+        "Update from shipyard.yaml: Booking.note added (string)",
+        "My edits",
+        "Create Studio Booking with Shipyard",
+    ]
+    assert read_record(project).spec == load_spec(project / "shipyard.yaml")
+    kept = git(project, "show", "refs/shipyard/rendered:app/models/booking.py")
+    assert kept == model
+    again = update(project)
+    assert again.exit_code == 0 and "Nothing to update" in again.output
+
+
+def test_a_dirty_tree_is_refused_and_nothing_is_written(project):
+    add_note_field(project)
+    (project / "README.md").write_text("mine\n")
+    before = digest(project)
+    result = update(project)
+    assert result.exit_code == 2
+    assert "uncommitted changes (README.md)" in result.output
+    assert "git stash -u" in result.output
+    assert digest(project) == before
+
+
+def test_overlapping_edits_conflict_and_abort_restores_the_tree(project):
+    model = project / "app/models/booking.py"
+    line = '    class_id: Mapped[int] = mapped_column(ForeignKey("classes.id"), index=True)\n'
+    model.write_text(model.read_text().replace(line, line.replace("index=True", "index=False")))
+    git(project, "commit", "-qam", "No index")
+    add_note_field(project)
+    head = git(project, "rev-parse", "HEAD")
+    before = digest(project)
+
+    result = update(project)
+
+    assert result.exit_code == 1, result.output
+    assert "app/models/booking.py" in result.output and "Nothing was committed" in result.output
+    text = model.read_text()
+    assert "<<<<<<< yours (working tree)" in text and ">>>>>>> new render" in text
+    assert git(project, "rev-parse", "HEAD") == head
+    assert not list(project.rglob("*.rej")) and not list(project.rglob("*.orig"))
+    # Another update waits for this one to be finished.
+    assert update(project).exit_code == 2
+
+    aborted = update(project, "--abort")
+    assert aborted.exit_code == 0, aborted.output
+    assert digest(project) == before
+    assert git(project, "rev-parse", "HEAD") == head
+
+
+def test_resolved_conflicts_are_committed_with_continue(project):
+    model = project / "app/models/booking.py"
+    line = '    class_id: Mapped[int] = mapped_column(ForeignKey("classes.id"), index=True)\n'
+    model.write_text(model.read_text().replace(line, line + "    # the class booked\n"))
+    git(project, "commit", "-qam", "A comment")
+    add_note_field(project)
+    assert update(project).exit_code == 1
+    assert update(project, "--continue").exit_code == 2  # markers are still there
+    text = model.read_text().split("\n")
+    resolved = [row for row in text if not row.startswith(("<<<<<<<", "=======", ">>>>>>>"))]
+    model.write_text("\n".join(resolved))
+    done = update(project, "--continue")
+    assert done.exit_code == 0, done.output
+    assert git(project, "status", "--porcelain") == ""
+    assert git(project, "log", "-1", "--format=%s").startswith("Update from shipyard.yaml")
+
+
+def test_dry_run_prints_the_plan_as_json_and_writes_nothing(project):
+    add_note_field(project)
+    before = digest(project)
+    ref = git(project, "rev-parse", "refs/shipyard/rendered")
+    result = update(project, "--dry-run", "--format", "json")
+    assert result.exit_code == 0, result.output
+    plan = json.loads(result.output)
+    assert plan["dry_run"] is True
+    assert [c["kind"] for c in plan["spec_changes"]] == ["field_added"]
+    assert "app/models/booking.py" in plan["files"]["changed"]
+    assert plan["files"]["conflicts"] == []
+    assert digest(project) == before
+    assert git(project, "rev-parse", "refs/shipyard/rendered") == ref
+    assert not (
+        Path(git(project, "rev-parse", "--absolute-git-dir").strip()) / "shipyard-update.json"
+    ).exists()
+
+
+def test_objects_added_and_removed_add_and_remove_their_files(project):
+    edit_spec(
+        project,
+        "staging:\n",
+        "  Review:\n    owner: creator\n    fields:\n"
+        "      studio: {type: ref, to: Studio, required: true}\n"
+        "      stars: {type: int, min: 1, max: 5}\n"
+        "    permissions: {read: public, create: signed_in, update: owner, delete: owner}\n"
+        "staging:\n",
+    )
+    result = update(project)
+    assert result.exit_code == 0, result.output
+    for package in ("models", "schemas", "policies", "api/routes"):
+        assert (project / "app" / package / "review.py").is_file()
+    assert git(project, "status", "--porcelain") == ""
+
+    spec = (project / "shipyard.yaml").read_text()
+    start = spec.index("  Review:\n")
+    (project / "shipyard.yaml").write_text(spec[:start] + spec[spec.index("staging:\n") :])
+    refused = update(project)
+    assert refused.exit_code == 2
+    assert "Review removed" in refused.output and "--allow-data-loss" in refused.output
+    removed = update(project, "--allow-data-loss")
+    assert removed.exit_code == 0, removed.output
+    assert not (project / "app/models/review.py").exists()
+    assert git(project, "status", "--porcelain") == ""
+
+
+def test_an_add_and_a_drop_of_one_type_needs_rename(project):
+    edit_spec(project, "      city: string\n", "      town: string\n")
+    before = digest(project)
+    result = update(project, "--yes")
+    assert result.exit_code == 2
+    assert "Studio.city" in result.output and "Studio.town" in result.output
+    assert "--rename Studio.city=town" in result.output
+    assert digest(project) == before
+    renamed = update(project, "--yes", "--rename", "Studio.city=town")
+    assert renamed.exit_code == 0, renamed.output
+    assert "Studio.city renamed to town" in renamed.output

@@ -1,0 +1,190 @@
+"""`shipyard update`: apply an edited shipyard.yaml to the code, keeping the founder's edits."""
+
+from __future__ import annotations
+
+import json
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from wizard.commands.common import DirOption, can_prompt, show_event
+from wizard.errors import BadInput, ExitCode
+
+
+class Format(StrEnum):
+    text = "text"
+    json = "json"
+
+
+def update(
+    directory: DirOption = Path("."),
+    yes: Annotated[
+        bool, typer.Option("--yes", "-y", help="Ask nothing (renames come from --rename).")
+    ] = False,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Print the plan and write nothing.")
+    ] = False,
+    allow_data_loss: Annotated[
+        bool,
+        typer.Option("--allow-data-loss", help="Apply changes that delete stored values."),
+    ] = False,
+    rename: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--rename", metavar="OBJECT.OLD=NEW", help="A field was renamed (repeatable)."
+        ),
+    ] = None,
+    output: Annotated[
+        Format, typer.Option("--format", help="text, or json for CI.", case_sensitive=False)
+    ] = Format.text,
+    abort: Annotated[
+        bool, typer.Option("--abort", help="Undo an update that stopped on conflicts.")
+    ] = False,
+    resume: Annotated[
+        bool,
+        typer.Option("--continue", help="Commit an update whose conflicts you resolved."),
+    ] = False,
+    since: Annotated[
+        Path | None,
+        typer.Option(
+            "--since",
+            help="The spec the project was rendered from, for a project without "
+            ".shipyard/rendered.json.",
+        ),
+    ] = None,
+) -> None:
+    """Apply shipyard.yaml to the code: re-render, merge three ways, commit once.
+
+    Exit codes: 0 applied (or nothing to do), 1 conflicts or a failed step, 2 refused.
+    """
+    from wizard import update as core
+    from wizard.spec.diff import data_loss, parse_rename, rename_candidates
+
+    as_json = output is Format.json
+    if abort:
+        restored = core.abort_update(directory)
+        _say(
+            as_json,
+            {"aborted": True, "restored": restored},
+            f"Aborted: {len(restored)} files are back as they were before the update.",
+        )
+        return
+    if resume:
+        sha = core.continue_update(directory)
+        _say(as_json, {"committed": sha}, f"Committed the update as {sha[:12]}.")
+        return
+    try:
+        renames = [parse_rename(text) for text in rename or []]
+    except ValueError as exc:
+        raise BadInput(f"--rename {exc}.", hint="Pass --rename OBJECT.OLD=NEW.") from None
+    if not dry_run:
+        core.refuse_in_progress(directory.resolve())
+    events = None if as_json else show_event
+    plan = core.plan_update(directory, renames, since=since, on_event=events)
+    with plan:
+        asked = _ask_renames(plan, yes or dry_run or not can_prompt())
+        if asked:
+            renames += asked
+            plan.close()
+            plan = core.plan_update(directory, renames, since=since, on_event=events)
+        plan.refused += _refusals(plan, rename_candidates, data_loss, allow_data_loss)
+        data = plan.as_json()
+        if dry_run:
+            data["dry_run"] = True
+            code = 2 if plan.refused else (1 if plan.conflicts else 0)
+            _show(as_json, data, plan, dry_run=True)
+            raise typer.Exit(code)
+        if plan.refused:
+            _show(as_json, data, plan, dry_run=True)
+            raise typer.Exit(int(ExitCode.BAD_INPUT))
+        if plan.nothing_to_do:
+            _show(as_json, data, plan, dry_run=False)
+            return
+        outcome = core.apply_update(plan, on_event=events)
+        data["committed"] = outcome.committed
+        _show(as_json, data, plan, dry_run=False)
+        if outcome.conflicts:
+            raise typer.Exit(int(ExitCode.FAILURE))
+
+
+def _ask_renames(plan: Any, no_questions: bool) -> list[Any]:
+    from wizard.spec.diff import Rename, rename_candidates
+
+    if no_questions:
+        return []
+    asked = []
+    for obj, old, new in rename_candidates(plan.changes):
+        if typer.confirm(f"Did you rename {obj}.{old} to {new}?", default=False, err=True):
+            asked.append(Rename(obj, old, new))
+    return asked
+
+
+def _refusals(plan: Any, rename_candidates: Any, data_loss: Any, allow: bool) -> list[str]:
+    refused = []
+    for obj, old, new in rename_candidates(plan.changes):
+        refused.append(
+            f"{obj}.{old} was removed and {obj}.{new} of the same type added: if it is a rename, "
+            f"pass --rename {obj}.{old}={new} (its values are kept); if not, add the field in one "
+            "update and remove the other in the next"
+        )
+    if not allow:
+        for change in data_loss(plan.changes):
+            refused.append(
+                f"{change.text}: this deletes stored values or can fail on existing records; "
+                "pass --allow-data-loss to apply it"
+            )
+    return refused
+
+
+def _say(as_json: bool, data: dict[str, Any], text: str) -> None:
+    if as_json:
+        typer.echo(json.dumps(data, indent=2))
+    else:
+        typer.echo(text)
+
+
+def _show(as_json: bool, data: dict[str, Any], plan: Any, dry_run: bool) -> None:
+    if as_json:
+        typer.echo(json.dumps(data, indent=2))
+        return
+    if plan.nothing_to_do:
+        typer.echo("Nothing to update: shipyard.yaml and the blueprint are as last rendered.")
+        return
+    lines = ["Spec changes:"] + [f"  {change.text}" for change in plan.changes]
+    if plan.blueprint_changed:
+        lines.append(f"  the {plan.spec.blueprint} blueprint changed")
+    files = data["files"]
+    for title, key in (
+        ("Files changed", "changed"),
+        ("Files added", "added"),
+        ("Files removed", "removed"),
+        ("Deleted by you, left deleted", "kept_deleted"),
+    ):
+        if files[key]:
+            lines.append(f"{title}:")
+            lines += [f"  {path}" for path in files[key]]
+    if plan.conflicts:
+        lines.append("Conflicts (your edits and the new render touch the same lines):")
+        lines += [
+            f"  {f.path}" + (f" ({f.conflicts} places)" if f.conflicts else f" ({f.note})")
+            for f in plan.conflicts
+        ]
+    if plan.refused:
+        lines.append("Refused, nothing was written:")
+        lines += [f"  {reason}" for reason in plan.refused]
+    elif dry_run:
+        lines.append("Dry run: nothing was written.")
+    elif data.get("committed"):
+        lines.append(f"Committed as {data['committed'][:12]}: {plan.message.splitlines()[0]}")
+    elif plan.conflicts:
+        lines.append(
+            "Nothing was committed. Resolve the <<<<<<< markers in the files above, then run "
+            "`shipyard update --continue`; or `shipyard update --abort` to put every file back."
+        )
+    typer.echo("\n".join(lines))
+
+
+def register(app: typer.Typer) -> None:
+    app.command()(update)
