@@ -3,11 +3,13 @@
 import asyncio
 from logging.config import fileConfig
 
+from sqlalchemy import text
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from alembic import context
 from app.core.config import settings
+from app.core.migration_lock import MIGRATION_LOCK_ID
 from app.models import Base
 
 config = context.config
@@ -36,6 +38,11 @@ def _run(connection: Connection) -> None:
         compare_type=True,
     )
     with context.begin_transaction():
+        if connection.dialect.name == "postgresql":
+            # Two deploys (or replicas) that migrate at once run one after the other: the
+            # second waits here, then finds the schema at head and has nothing to do. The lock
+            # is the transaction's, so it is released when the migrations commit or fail.
+            connection.execute(text("SELECT pg_advisory_xact_lock(:id)"), {"id": MIGRATION_LOCK_ID})
         context.run_migrations()
 
 

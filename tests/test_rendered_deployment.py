@@ -1,4 +1,4 @@
-"""The CI workflow every rendered project carries: GitHub's schema, zizmor, and what it runs."""
+"""What rendered projects ship for going live: the CI workflow and the Kubernetes manifests."""
 
 from __future__ import annotations
 
@@ -144,3 +144,77 @@ def test_the_workflows_launch_check_passes_on_the_rendered_project(
     report = (checkout / "shipyard-check.xml").read_text(encoding="utf-8")
     assert 'failures="0" errors="0"' in report
     assert "project has no .venv" not in report
+
+
+# --- Kubernetes (render-only) ---------------------------------------------------------------
+
+KUBERNETES = Path("deploy/kubernetes")
+SECRET_SETTINGS = {"SECRET_KEY", "DATABASE_URL", "SMTP_PASSWORD", "SMS_AUTH_TOKEN"}
+
+
+@pytest.fixture(scope="module")
+def manifests(project: Path) -> dict[str, dict]:
+    found = {}
+    for path in sorted((project / KUBERNETES).glob("*.yaml")):
+        for document in yaml.safe_load_all(path.read_text(encoding="utf-8")):
+            found[document["kind"]] = document
+    return found
+
+
+def test_manifests_are_valid_kubernetes_objects(project: Path) -> None:
+    files = sorted(str(p.relative_to(project)) for p in (project / KUBERNETES).glob("*.yaml"))
+    assert len(files) >= 5
+    result = subprocess.run(
+        [_tool("kubernetes-validate"), "--strict", *files],
+        cwd=project,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert result.stdout.count(" passed for resource ") == len(files), result.stdout
+
+
+def test_manifests_hold_what_a_production_cluster_needs(manifests: dict[str, dict]) -> None:
+    assert {"Deployment", "Service", "Ingress", "Job", "ConfigMap"} <= set(manifests)
+    assert "Secret" not in manifests  # the operator creates it; no value is rendered
+    pod = manifests["Deployment"]["spec"]["template"]["spec"]
+    [api] = pod["containers"]
+    assert api["readinessProbe"]["httpGet"]["path"] == "/ready"
+    assert api["livenessProbe"]["httpGet"]["path"] == "/health"
+    assert {"cpu", "memory"} <= set(api["resources"]["requests"])
+    assert manifests["Deployment"]["spec"]["strategy"]["rollingUpdate"]["maxUnavailable"] == 0
+    job = manifests["Job"]["spec"]["template"]["spec"]
+    [migrate] = job["containers"]
+    assert migrate["command"] == ["alembic", "upgrade", "head"]
+    assert migrate["image"] == api["image"]
+    assert job["restartPolicy"] == "Never"
+    service = manifests["Service"]["spec"]
+    backend = manifests["Ingress"]["spec"]["rules"][0]["http"]["paths"][0]["backend"]["service"]
+    assert backend["name"] == manifests["Service"]["metadata"]["name"]
+    assert service["selector"].items() <= pod_labels(manifests).items()
+    assert manifests["ConfigMap"]["data"]["ENVIRONMENT"] == "production"
+
+
+def pod_labels(manifests: dict[str, dict]) -> dict[str, str]:
+    return manifests["Deployment"]["spec"]["template"]["metadata"]["labels"]
+
+
+def test_secrets_are_referenced_never_inlined(manifests: dict[str, dict]) -> None:
+    for kind in ("Deployment", "Job"):
+        [container] = manifests[kind]["spec"]["template"]["spec"]["containers"]
+        env = {item["name"]: item for item in container["env"]}
+        assert {"SECRET_KEY", "DATABASE_URL"} <= set(env)
+        for name, item in env.items():
+            assert "value" not in item, f"{kind} inlines {name}"
+            assert item["valueFrom"]["secretKeyRef"]["name"].endswith("-secrets")
+    assert not SECRET_SETTINGS & set(manifests["ConfigMap"]["data"])
+
+
+def test_readme_says_the_manifests_are_render_only(project: Path) -> None:
+    readme = (project / "README.md").read_text(encoding="utf-8")
+    section = readme[readme.index("## Kubernetes") :]
+    assert "render-only" in section.lower()
+    assert "no cluster" in section.lower()
+    assert "kubectl create secret generic studio-booking-secrets" in section
