@@ -320,8 +320,8 @@ FAULTS = [
         True,
         replace(
             "app/schemas/booking.py",
-            "    version: int | None = Field(default=None, ge=1)\n",
-            "    owner_id: int | None = None\n    version: int | None = Field(default=None, ge=1)\n",
+            "    version: int | None = Field(default=None, ge=1, le=INT_MAX)\n",
+            "    owner_id: int | None = None\n    version: int | None = Field(default=None, ge=1, le=INT_MAX)\n",
         ),
     ),
     Fault(

@@ -45,6 +45,7 @@ _MODULE_IN_NAME = re.compile(r"([A-Za-z_][A-Za-z0-9_]*)\.py")
 
 _DEFAULT_STRING_LENGTH = 255
 _EMAIL_LENGTH = 320
+_INT_MIN, _INT_MAX = -(2**31), 2**31 - 1  # what an INTEGER column holds (ids included)
 
 
 def find_blueprint(name: str) -> Path:
@@ -526,12 +527,24 @@ def _constraints(field: FieldSpec) -> list[str]:
         )
         if max_length is not None:
             found.append(f"max_length={max_length}")
-    if field.type in ("int", "float"):
+    if field.type == "int":
+        # The column is a 32-bit INTEGER: a wider number is a 422, not a driver overflow.
+        low, high = _finite(field.min), _finite(field.max)
+        low = _INT_MIN if low is None else max(math.ceil(low), _INT_MIN)
+        high = _INT_MAX if high is None else min(math.floor(high), _INT_MAX)
+        found += [f"ge={low}", f"le={high}"]
+    if field.type == "float":
         if field.min is not None:
             found.append(f"ge={_number(field.min)}")
         if field.max is not None:
             found.append(f"le={_number(field.max)}")
+    if field.type == "ref":
+        found += ["ge=1", f"le={_INT_MAX}"]  # ids are 32-bit INTEGER columns too
     return found
+
+
+def _finite(value: float | None) -> float | None:
+    return value if value is not None and math.isfinite(value) else None
 
 
 def _annotation(ctx: dict[str, Any]) -> str:

@@ -1,15 +1,17 @@
 """What every object's routes share: paging, versions (ETag / If-Match) and refusals."""
 
+import re
 from functools import lru_cache
 from typing import Annotated, Any, NoReturn
 
-from fastapi import Header, HTTPException, Query
+from fastapi import Header, HTTPException, Path, Query
 from sqlalchemy import ColumnElement, Select, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.database import Row, database
 from app.models.users import User
 from app.policies.shared import as_caller
+from app.schemas.common import INT_MAX
 
 # UPDATE ... RETURNING hands back the new row: no second SELECT, no stale identity map.
 RETURNING_OPTIONS = {"synchronize_session": False, "populate_existing": True}
@@ -17,8 +19,11 @@ RETURNING_OPTIONS = {"synchronize_session": False, "populate_existing": True}
 
 # Paging, as plain query parameters: a dependency of their own would cost a request more.
 Limit = Annotated[int, Query(ge=1, le=100, description="How many records, at most (1-100)")]
-Offset = Annotated[int, Query(ge=0, description="How many to skip, newest first")]
+Offset = Annotated[int, Query(ge=0, le=INT_MAX, description="How many to skip, newest first")]
+RecordId = Annotated[int, Path(ge=1, le=INT_MAX, description="The record's id")]
 IfMatch = Annotated[str | None, Header(description='The version you edited, as an ETag: "3"')]
+# ASCII digits only: str.isdigit() also takes "²", which int() then refuses.
+_VERSION = re.compile(r'(?:W/)?("?)([0-9]{1,10})\1', re.ASCII)
 
 
 def require_sign_in(user: User | None, rule_is_public: bool) -> None:
@@ -35,10 +40,10 @@ def expected_version(if_match: str | None, body_version: int | None) -> int | No
     """The version the client edited, from If-Match or the body; None means "don't check"."""
     if if_match is None or if_match.strip() == "*":
         return body_version
-    value = if_match.strip().removeprefix("W/").strip('"')
-    if not value.isdigit():
+    found = _VERSION.fullmatch(if_match.strip())
+    if found is None or int(found[2]) > INT_MAX:
         raise HTTPException(422, 'If-Match: expected a version like "3"')
-    return int(value)
+    return int(found[2])
 
 
 async def count_rows(

@@ -2,8 +2,9 @@
 
 from fastapi import APIRouter
 
+from app.api.contract import errors
 from app.api.deps import AdminUser, SessionDep
-from app.api.records import not_found
+from app.api.records import RecordId, not_found
 from app.auth.sessions import recent_sessions
 from app.models.users import User
 from app.schemas.auth import RolesForm, UserOut
@@ -11,8 +12,8 @@ from app.schemas.auth import RolesForm, UserOut
 router = APIRouter(prefix="/admin", tags=["admin"])
 
 
-@router.put("/users/{user_id}/roles", response_model=UserOut)
-async def set_roles(user_id: int, form: RolesForm, admin: AdminUser, db: SessionDep) -> User:
+@router.put("/users/{user_id}/roles", response_model=UserOut, responses=errors(401, 403, 404, 422))
+async def set_roles(user_id: RecordId, form: RolesForm, admin: AdminUser, db: SessionDep) -> User:
     """Replace a user's roles (unknown roles are refused with a 422)."""
     user = await db.get(User, user_id)
     if user is None:

@@ -3,6 +3,7 @@
 from fastapi import APIRouter
 from sqlalchemy import select
 
+from app.api.contract import errors
 from app.api.deps import AdminUser, SessionDep
 from app.models.outbox import OutboxMessage
 from app.schemas.auth import OutboxItem
@@ -10,7 +11,7 @@ from app.schemas.auth import OutboxItem
 router = APIRouter(prefix="/dev", tags=["dev"])
 
 
-@router.get("/outbox", response_model=list[OutboxItem])
+@router.get("/outbox", response_model=list[OutboxItem], responses=errors(401, 403))
 async def outbox(admin: AdminUser, db: SessionDep) -> list[OutboxMessage]:
     """The emails and texts the app "sent", newest first."""
     messages = await db.scalars(

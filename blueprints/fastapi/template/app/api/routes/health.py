@@ -3,6 +3,7 @@
 from fastapi import APIRouter, HTTPException
 from sqlalchemy import text
 
+from app.api.contract import errors
 from app.api.deps import SessionDep
 
 router = APIRouter(tags=["health"])
@@ -14,7 +15,7 @@ async def health() -> dict[str, str]:
     return {"status": "ok"}
 
 
-@router.get("/ready")
+@router.get("/ready", responses=errors(503))
 async def ready(db: SessionDep) -> dict[str, str]:
     """The app can serve requests: the database answers."""
     try:

@@ -1,0 +1,39 @@
+"""The OpenAPI document as a contract: readable operation ids and every error documented."""
+
+from typing import Any
+
+from fastapi.routing import APIRoute
+
+from app.schemas.common import Problem
+
+_MEANING = {
+    400: "The link or code is invalid, used or expired.",
+    401: "Not signed in, or the sign-in has ended: sign in (again).",
+    403: "Signed in, but not allowed to do this (`detail` says the rule).",
+    404: "There is no such record, or this person may not see it.",
+    409: "Someone changed the record first (ETag has the current version), or others point to it.",
+    422: "The request does not fit: `detail` says what, `errors` names each field.",
+    429: "Too many tries: wait the seconds in Retry-After.",
+    503: "Something the app needs (the database, email or texts) is not reachable; try again.",
+}
+_HEADERS: dict[int, dict[str, Any]] = {
+    401: {"WWW-Authenticate": {"schema": {"type": "string"}, "description": "Bearer"}},
+    409: {"ETag": {"schema": {"type": "string"}, "description": 'The current version: "4"'}},
+    429: {"Retry-After": {"schema": {"type": "integer"}, "description": "Seconds to wait"}},
+}
+
+
+def errors(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """The `responses=` of a route: each error status it can answer, all with one body."""
+    declared: dict[int | str, dict[str, Any]] = {}
+    for status in statuses:
+        declared[status] = {"model": Problem, "description": _MEANING[status]}
+        if status in _HEADERS:
+            declared[status]["headers"] = _HEADERS[status]
+    return declared
+
+
+def operation_id(route: APIRoute) -> str:
+    """`list_bookings` → `listBookings`: what generated clients call the route."""
+    first, *rest = route.name.split("_")
+    return first + "".join(word[:1].upper() + word[1:] for word in rest)
