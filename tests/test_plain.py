@@ -42,7 +42,7 @@ class Founder:
 
     def confirm(self, prompt: str, yes: bool) -> None:
         self.child.expect(prompt)
-        self.child.send("y" if yes else "n")
+        self.child.send(("y" if yes else "n") + ENTER)
 
     def select(self, prompt: str, downs: int = 0) -> None:
         self.child.expect(prompt)
@@ -125,6 +125,30 @@ def test_plain_prompts_build_the_studio_example(tmp_path: Path, studio_spec_file
         "the draft goes once the project exists"
     )
     assert "Traceback" not in output
+    # What to do next, after the path: the commands to start staging and check it.
+    assert "Next steps:" in output
+    assert " up " in output.split("Next steps:")[1]
+
+
+def test_plain_yes_no_waits_for_enter(tmp_path: Path) -> None:
+    child = _spawn(["new", "--plain", "studio-booking"], tmp_path)
+    founder = Founder(child)
+    founder.text("What is your app called", "Studio Booking")
+    founder.text("Short name", "")
+    founder.text("extra powers", "")
+    founder.text("Object name", "Studio")
+    founder.text("Object name", "")
+    founder.text("field name", "name")
+    founder.select("What does name hold", 0)
+    child.expect("Must name always be filled in")
+    child.send("y")  # a habit: "y", then Enter
+    with pytest.raises(pexpect.TIMEOUT):
+        child.expect("Longest", timeout=1.5)
+    child.send(ENTER)
+    child.expect("Longest")
+    child.sendcontrol("c")
+    child.expect(pexpect.EOF)
+    child.close()
 
 
 def test_plain_ctrl_c_says_what_is_on_disk_and_resumes(tmp_path: Path) -> None:

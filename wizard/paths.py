@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import re
+import shlex
+import shutil
+import sys
 from functools import cache
 from pathlib import Path
 
@@ -41,3 +45,33 @@ def examples_dir() -> Path | None:
     """The bundled example specs; only present in a checkout."""
     candidate = _CHECKOUT / "examples"
     return candidate if candidate.is_dir() else None
+
+
+_COMMAND_IN_TEXT = re.compile(r"(?<![\w/.-])shipyard (?=[a-z-])")
+
+
+def shipyard_command() -> str:
+    """How to run Shipyard, as typed in this shell: `shipyard` when the PATH finds it, else
+    the program that is running, by its full path (a venv's console script, or python -m)."""
+    if shutil.which("shipyard"):
+        return "shipyard"
+    script = Path(sys.argv[0]).absolute() if sys.argv and sys.argv[0] else None
+    if script is not None and script.name == "shipyard" and script.is_file():
+        return shlex.quote(str(script))
+    return f"{shlex.quote(sys.executable)} -m wizard"
+
+
+def as_typed(text: str) -> str:
+    """`text` with every `shipyard COMMAND` it names spelled so that it runs as typed here."""
+    command = shipyard_command()
+    if command == "shipyard":
+        return text
+    return _COMMAND_IN_TEXT.sub(lambda _: f"{command} ", text)
+
+
+def shown(path: Path) -> str:
+    """A path as the founder would type it from here: relative when it is below the cwd."""
+    try:
+        return str(path.relative_to(Path.cwd()))
+    except ValueError:
+        return str(path)

@@ -11,6 +11,7 @@ import typer
 
 from wizard.errors import BadInput, Cancelled
 from wizard.events import Event
+from wizard.paths import shown as shown
 
 TargetOption = Annotated[
     str | None,
@@ -36,13 +37,6 @@ def truthy(value: str | None) -> bool:
 def can_prompt() -> bool:
     """Prompts need a terminal on stdin, and never happen in CI."""
     return sys.stdin is not None and sys.stdin.isatty() and not truthy(os.environ.get("CI"))
-
-
-def shown(path: Path) -> str:
-    try:
-        return str(path.relative_to(Path.cwd()))
-    except ValueError:
-        return str(path)
 
 
 def confirm(question: str, yes: bool, command: str) -> None:

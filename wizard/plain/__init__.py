@@ -6,6 +6,8 @@ from pathlib import Path
 
 from wizard import drafts
 from wizard.errors import Cancelled
+from wizard.next_steps import next_steps_text
+from wizard.paths import shown
 from wizard.plain.prompts import say
 from wizard.plain.walk import PlainWizard
 from wizard.spec import LaunchSpec
@@ -29,6 +31,8 @@ def ask(dest: Path | None) -> Path:
     check_destination(target)
     path = create_project(spec, target, on_event=lambda event: say(f"  {event.message}"))
     drafts.discard_draft(wizard.draft_file)
+    say(f"{spec.app.title} is ready in {path}: committed to Git, its secrets in .env.")
+    say(next_steps_text(spec, shown(path)))
     return path
 
 

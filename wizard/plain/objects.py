@@ -18,6 +18,7 @@ from wizard.plain.prompts import (
     explain,
     number,
     say,
+    yes_no,
 )
 from wizard.spec import FieldSpec, LaunchSpec
 
@@ -58,9 +59,7 @@ class ObjectPrompts:
             elif choice[0] == "rename":
                 if (new := self._object_name(choice[1])) and new != choice[1]:
                     answers.rename_object(self.spec, choice[1], new)
-            elif ask_question(
-                questionary.confirm(f"Delete {choice[1]} and its fields?", default=False)
-            ):
+            elif yes_no(f"Delete {choice[1]} and its fields?", default=False):
                 for dangling in answers.remove_object(self.spec, choice[1]):
                     say(f"{dangling} still links to {choice[1]}; change or delete it.")
 
@@ -149,10 +148,8 @@ class ObjectPrompts:
                     f"Which object does {name} link to?", choices=list(self.spec.objects)
                 )
             )
-        values["required"] = ask_question(
-            questionary.confirm(
-                f"Must {name} always be filled in?", default=bool(old and old.required)
-            )
+        values["required"] = yes_no(
+            f"Must {name} always be filled in?", default=bool(old and old.required)
         )
         if kind in TEXTUAL:
             values["max_length"] = number(

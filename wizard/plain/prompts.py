@@ -25,6 +25,11 @@ def ask_question(question: Any) -> Any:
     return question.unsafe_ask()
 
 
+def yes_no(question: str, default: bool) -> bool:
+    """A yes/no question answered with Enter, so a habitual "y⏎" cannot answer the next one."""
+    return bool(ask_question(questionary.confirm(question, default=default, auto_enter=False)))
+
+
 def question_of(item: Item) -> str:
     return item.question or item.title
 

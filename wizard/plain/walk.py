@@ -11,7 +11,7 @@ from questionary import Choice
 from wizard import answers, drafts, wording
 from wizard.checklist import Checklist, Step, load_checklist
 from wizard.plain.objects import ObjectPrompts
-from wizard.plain.prompts import ask_question, explain, question_of, say
+from wizard.plain.prompts import ask_question, explain, question_of, say, yes_no
 from wizard.spec import ACTIONS, LaunchSpec, dump_spec
 from wizard.spec.models import App
 from wizard.spec.naming import with_article
@@ -69,11 +69,7 @@ class PlainWizard:
         if draft is None:
             return 0
         title = draft.spec.app.title or "your app"
-        if ask_question(
-            questionary.confirm(
-                f"Resume the answers for {title} saved in {draft.path}?", default=True
-            )
-        ):
+        if yes_no(f"Resume the answers for {title} saved in {draft.path}?", default=True):
             self.spec, self.dest, self.draft_file = draft.spec, self.dest or draft.dest, draft.path
             ids = [step.id for step in self.steps]
             return ids.index(draft.step) if draft.step in ids else len(self.steps)

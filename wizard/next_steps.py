@@ -1,0 +1,31 @@
+"""What to do once a project exists: the same steps after the wizard, --plain and --yes."""
+
+from __future__ import annotations
+
+import shlex
+
+from wizard.paths import shipyard_command
+from wizard.spec import LaunchSpec
+
+
+def next_steps(spec: LaunchSpec, where: str) -> list[tuple[str, str]]:
+    """(what to type or do, why) for each step; every command works as typed in this shell."""
+    shipyard = shipyard_command()
+    up = f"{shipyard} up" + (" --target local" if spec.staging.target == "local" else "")
+    return [
+        (f"cd {shlex.quote(where)}", ""),
+        (up, "starts staging and prints its addresses"),
+        ("open the API address with /docs added to try every endpoint", ""),
+        (f"{shipyard} check", "the launch checklist, against the running API"),
+        (f"{shipyard} publish", "puts the project on GitHub"),
+    ]
+
+
+def next_steps_text(spec: LaunchSpec, where: str) -> str:
+    """'Next steps:' and one numbered line per step, the reasons lined up."""
+    steps = next_steps(spec, where)
+    width = max(len(what) for what, why in steps if why)
+    lines = ["Next steps:"]
+    for number, (what, why) in enumerate(steps, 1):
+        lines.append(f"  {number}. {what.ljust(width)}  {why}".rstrip())
+    return "\n".join(lines)
