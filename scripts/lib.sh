@@ -61,3 +61,43 @@ pip_install() {
   "$PY" -m pip install --quiet "$@" 2> >(grep -v "^WARNING: Location 'file:" >&2) || status=$?
   return "$status"
 }
+
+# Leave `shipyard` runnable as typed, the way pip and pipx leave a user's commands: a link in
+# ~/.local/bin to the venv's console script. A `shipyard` there that is not such a link (a pipx
+# install, say) is left alone. Sets SHIPYARD_AS to how to type the command from now on.
+install_shim() {
+  local bin="${XDG_BIN_HOME:-$HOME/.local/bin}" link
+  link="$bin/shipyard"
+  SHIPYARD_AS="$VENV/bin/shipyard"
+  if [ -e "$link" ] && ! { [ -L "$link" ] && [[ "$(readlink "$link")" == */bin/shipyard ]]; }; then
+    say "$link is another program, so it was left alone; this checkout's Shipyard is $SHIPYARD_AS"
+    return 0
+  fi
+  mkdir -p "$bin" && ln -sfn "$VENV/bin/shipyard" "$link" || {
+    say "Could not link $link; run Shipyard as $SHIPYARD_AS"
+    return 0
+  }
+  case ":$PATH:" in
+    *":$bin:"*) SHIPYARD_AS=shipyard ;;
+    *)
+      SHIPYARD_AS="$link"
+      say "shipyard is now in $bin, which is not on your PATH yet. Type this once in this terminal:"
+      say "  export PATH=\"$bin:\$PATH\""
+      say "(and add that line to ~/.bashrc or ~/.profile for new terminals); until then run $link"
+      ;;
+  esac
+}
+
+# Which staging scripts/try-it starts, and why, as "TARGET<tab>the reason in words":
+# SHIPYARD_TARGET when set; Docker when an engine answers; a local process otherwise.
+choose_target() {
+  if [ -n "${SHIPYARD_TARGET:-}" ]; then
+    printf '%s\t%s\n' "$SHIPYARD_TARGET" "$SHIPYARD_TARGET, as SHIPYARD_TARGET says"
+  elif ! command -v docker >/dev/null 2>&1; then
+    printf 'local\t%s\n' "a local process on SQLite, because Docker is not installed (SHIPYARD_TARGET=docker chooses Docker)"
+  elif ! docker info >/dev/null 2>&1; then
+    printf 'local\t%s\n' "a local process on SQLite, because no Docker engine answers (start Docker for the API and PostgreSQL in containers)"
+  else
+    printf 'docker\t%s\n' "Docker staging (the API and PostgreSQL in containers), because a Docker engine answers"
+  fi
+}

@@ -154,9 +154,13 @@ def test_success_one_commit_and_private_untracked_env(runner, tmp_path, studio_s
 def test_default_folder_is_the_app_name(runner, tmp_path, monkeypatch, studio_spec_file):
     install_fake_blueprints(monkeypatch)
     monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("PATH", "/usr/bin:/bin")  # no `shipyard` on it
     result = run(runner, "new", "--spec", str(studio_spec_file), "--yes")
     assert result.exit_code == 0, result.output
     assert (tmp_path / "studio-booking" / "shipyard.yaml").is_file()
+    # The next steps, each command spelled so that it runs as typed without shipyard on PATH.
+    assert "Next steps:\n  1. cd studio-booking\n" in result.stderr
+    assert f"2. {sys.executable} -m wizard up " in result.stderr
 
 
 def test_ctrl_c_says_nothing_was_written(runner, tmp_path, monkeypatch, studio_spec_file):
@@ -238,6 +242,27 @@ def test_console_script_runs_in_a_subprocess(tmp_path):
     assert "--spec" in no_spec.stderr
     assert no_spec.stdout == ""
     assert "Traceback" not in no_spec.stderr
+
+
+def test_messages_name_a_command_that_runs_as_typed(tmp_path):
+    script = Path(sys.executable).with_name("shipyard")
+    env = {**_console_env(), "PATH": "/usr/bin:/bin"}
+
+    def hint(path: str) -> str:
+        result = subprocess.run(
+            [str(script), "new", str(tmp_path / "p")],
+            stdin=subprocess.DEVNULL,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            env={**env, "PATH": path},
+        )
+        return result.stderr
+
+    # Not on PATH: the hint names the program by its full path.
+    assert f"for example: {script} new --spec" in hint("/usr/bin:/bin")
+    # On PATH (as scripts/try-it leaves it): plain `shipyard`.
+    assert "for example: shipyard new --spec" in hint(f"{script.parent}:/usr/bin:/bin")
 
 
 def test_python_dash_m_wizard_is_the_same_command():

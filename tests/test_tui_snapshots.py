@@ -95,7 +95,9 @@ SCREENS: dict[str, Setup] = {
 
 @pytest.mark.parametrize("size", SIZES)
 @pytest.mark.parametrize("screen", list(SCREENS))
-def test_screen(snap_compare, screen: str, size: tuple[int, int]) -> None:  # type: ignore[no-untyped-def]
+def test_screen(snap_compare, monkeypatch, screen: str, size: tuple[int, int]) -> None:  # type: ignore[no-untyped-def]
+    # The done screen names `shipyard` as this shell would run it; snapshots show it on PATH.
+    monkeypatch.setattr("wizard.next_steps.shipyard_command", lambda: "shipyard")
     app = ShipyardApp(DEST, spec=load_spec(EXAMPLE), save_drafts=False)
     assert snap_compare(app, terminal_size=size, run_before=SCREENS[screen])
 

@@ -14,6 +14,7 @@ from wizard import __version__
 from wizard.commands import check, project, publish, staging, update
 from wizard.commands.common import truthy
 from wizard.errors import Cancelled, ExitCode, ShipyardError
+from wizard.paths import as_typed
 
 VERBOSE_ENV = "SHIPYARD_VERBOSE"
 
@@ -81,12 +82,13 @@ def _report(exc: ShipyardError, verbose: bool, cause: BaseException | None = Non
     if verbose:
         shown = cause or exc
         traceback.print_exception(type(shown), shown, shown.__traceback__, file=sys.stderr)
+    # Commands named in the text are spelled to run as typed (`shipyard` may not be on PATH).
     if isinstance(exc, Cancelled):
-        typer.secho(exc.message, fg="yellow", err=True)
+        typer.secho(as_typed(exc.message), fg="yellow", err=True)
     else:
-        typer.secho(f"Error: {exc.message}", fg="red", err=True)
+        typer.secho(f"Error: {as_typed(exc.message)}", fg="red", err=True)
     if exc.hint:
-        typer.echo(exc.hint, err=True)
+        typer.echo(as_typed(exc.hint), err=True)
 
 
 for _module in (project, update, staging, publish, check):

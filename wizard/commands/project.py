@@ -11,6 +11,8 @@ import typer
 
 from wizard.commands.common import can_prompt, show_event, shown
 from wizard.errors import BadInput
+from wizard.next_steps import next_steps_text
+from wizard.paths import as_typed
 
 PlainOption = Annotated[
     bool,
@@ -57,7 +59,7 @@ def new(
     target = dest if dest is not None else Path(launch_spec.app.name)
     created = create_project(launch_spec, target, on_event=show_event)
     typer.echo(str(created))
-    typer.secho(f"Next: cd {shown(created)} && shipyard up", err=True, fg="green")
+    typer.secho(next_steps_text(launch_spec, shown(created)), err=True, fg="green")
 
 
 def edit(
@@ -92,7 +94,9 @@ def edit(
     os.replace(temporary, spec_file)
     typer.echo(str(spec_file))
     typer.secho(
-        "Saved shipyard.yaml. Commit it, and run `shipyard update` to apply it to the code.",
+        as_typed(
+            "Saved shipyard.yaml. Commit it, and run `shipyard update` to apply it to the code."
+        ),
         err=True,
         fg="green",
     )

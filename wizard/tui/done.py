@@ -13,6 +13,7 @@ from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import Footer, Static
 
+from wizard.next_steps import next_steps_text
 from wizard.spec import LaunchSpec
 from wizard.spec.naming import route_name
 
@@ -43,20 +44,10 @@ class DoneScreen(Screen[None]):
                 classes="question",
                 markup=False,
             )
-            up = "shipyard up" + (" --target local" if self.spec.staging.target == "local" else "")
             routes = ", ".join(f"/api/{route_name(name)}" for name in self.spec.objects)
+            yield Static(next_steps_text(self.spec, shown), classes="plan", markup=False)
             yield Static(
-                "Next steps:\n"
-                f"  1. cd {shown}\n"
-                f"  2. {up}        starts staging and prints its addresses\n"
-                "  3. open the API address with /docs added to try every endpoint\n"
-                "  4. shipyard check     the launch checklist, against the running API\n"
-                "  5. shipyard publish   puts the project on GitHub",
-                classes="plan",
-                markup=False,
-            )
-            yield Static(
-                "Addresses once staging runs (the port is printed by shipyard up):\n"
+                "Addresses once staging runs (the port is printed by `up`):\n"
                 "  API docs:  <api address>/docs\n"
                 "  Health:    <api address>/health\n"
                 f"  Your data: {routes}\n"
