@@ -189,3 +189,63 @@ def test_a_rendered_project_runs_locally(tmp_path, studio_spec_file):
     finally:
         down = runner.invoke(app, ["down", "--target", "local", "-C", str(dest)])
     assert down.exit_code == 0 and down.stdout.strip() == "stopped"
+
+
+def test_the_port_is_kept_across_restarts_and_moved_only_when_taken(project):
+    first = local.up(project)
+    port = int(first.api_url.rsplit(":", 1)[1])
+    assert (project / ".shipyard" / "local-port").read_text().strip() == str(port)
+    assert "moved" not in first.details
+    local.down(project)
+    assert local.up(project).api_url == first.api_url  # the frontend's address still works
+    local.down(project)
+
+    import socket
+
+    with socket.socket() as squatter:  # another program takes the port meanwhile
+        squatter.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # past TIME_WAIT
+        squatter.bind(("127.0.0.1", port))
+        squatter.listen()
+        said: list[str] = []
+        moved = local.up(project, on_event=lambda event: said.append(event.message))
+        new_port = int(moved.api_url.rsplit(":", 1)[1])
+        assert new_port != port
+        assert f"Port {port} is taken" in moved.details["moved"]
+        assert any(f"moved to port {new_port}" in line for line in said)
+    local.down(project)
+    # The new port is this project's from now on, even once the old one is free again.
+    assert local.up(project).api_url == moved.api_url
+
+
+def test_down_volumes_deletes_the_local_database_after_asking(project):
+    runner = CliRunner()
+    (project / "proj.db").write_text("data")
+    (project / "proj.db-wal").write_text("data")
+    assert runner.invoke(app, ["up", "--target", "local", "-C", str(project)]).exit_code == 0
+
+    refused = runner.invoke(app, ["down", "--volumes", "-C", str(project)], input="n\n")
+    assert refused.exit_code == 2, refused.output  # no terminal: only --yes may say yes
+    assert "--yes" in refused.stderr
+    assert (project / "proj.db").exists()
+
+    gone = runner.invoke(app, ["down", "--volumes", "--yes", "-C", str(project)])
+    assert gone.exit_code == 0, gone.output
+    assert gone.stdout.strip() == "stopped, data deleted"
+    assert not (project / "proj.db").exists() and not (project / "proj.db-wal").exists()
+    assert not local.status(project).running
+
+
+def test_the_question_names_the_local_database_file(project, monkeypatch):
+    from wizard.commands import common
+
+    (project / ".env").write_text("ENVIRONMENT=development\nDATABASE_URL=sqlite:///./data.db\n")
+    (project / "data.db").write_text("data")
+    (project / "other.db").write_text("not the app's")
+    monkeypatch.setattr(common, "can_prompt", lambda: True)
+    result = CliRunner().invoke(
+        app, ["down", "--volumes", "--target", "local", "-C", str(project)], input="y\n"
+    )
+    assert result.exit_code == 0, result.output
+    assert "Delete the local database (data.db)" in result.output
+    assert not (project / "data.db").exists()
+    assert (project / "other.db").exists()

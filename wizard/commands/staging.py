@@ -11,6 +11,7 @@ import typer
 from wizard.commands.common import DirOption, JsonOption, TargetOption, confirm, show_event, shown
 from wizard.errors import BadInput, Cancelled
 from wizard.events import Event
+from wizard.paths import as_typed
 
 
 def _staging_module(project: Path, target: str | None) -> Any:
@@ -81,7 +82,8 @@ def down(
     volumes: Annotated[
         bool,
         typer.Option(
-            "--volumes", help="Docker: also delete the database volume and all staging data."
+            "--volumes",
+            help="Also delete the staging data (Docker's database volume, local's SQLite file).",
         ),
     ] = False,
     yes: Annotated[
@@ -93,17 +95,23 @@ def down(
     module = _staging_module(project, target)
     if not volumes:
         stopped = module.down(project, on_event=show_event)
-    else:
-        if module.TARGET != "docker":
-            raise BadInput("--volumes only applies to Docker staging.", hint="Leave it out.")
-        confirm(
-            "Delete the staging database and all its data? This cannot be undone "
-            "(`shipyard backup` saves a copy first).",
-            yes,
-            "down --volumes",
+        typer.echo("stopped" if stopped else "not running")
+        return
+    data_files = getattr(module, "data_files", None)  # the local target's SQLite files
+    if data_files is not None:
+        files = ", ".join(path.name for path in data_files(project)) or "none found"
+        question = (
+            f"Delete the local database ({files}) and all its data? This cannot be undone "
+            "(copy the file first to keep it)."
         )
-        stopped = module.down(project, on_event=show_event, volumes=True)
-    typer.echo("stopped" if stopped else "not running")
+    else:
+        question = (
+            "Delete the staging database and all its data? This cannot be undone "
+            "(`shipyard backup` saves a copy first)."
+        )
+    confirm(as_typed(question), yes, "down --volumes")
+    stopped = module.down(project, on_event=show_event, volumes=True)
+    typer.echo("stopped, data deleted" if stopped else "not running")
 
 
 StatusFormatOption = Annotated[

@@ -25,6 +25,9 @@ HOST = "127.0.0.1"
 VENV = ".venv"
 STATE_FILE = "local.json"
 LOG_FILE = "local.log"
+PORT_FILE = "local-port"
+# The address the rendered README tells a frontend to use; taken only when free.
+PREFERRED_PORT = 8000
 STAMP_FILE = ".shipyard-installed"
 HEALTH_TIMEOUT = 90.0
 STOP_TIMEOUT = 10.0
@@ -55,8 +58,12 @@ def up(project: Path, on_event: EventSink | None = None) -> Staging:
         "apply the database migrations",
     )
 
-    for _attempt in range(3):
-        port = free_port()
+    moved: str | None = None
+    for attempt in range(3):
+        port, why = _port(project, taken=attempt > 0)
+        if why:
+            moved = why
+            emit(Event("port", why))
         emit(Event("start", f"Starting the API on http://{HOST}:{port}"))
         process = _start(project, python, env, port)
         url = f"http://{HOST}:{port}"
@@ -69,7 +76,10 @@ def up(project: Path, on_event: EventSink | None = None) -> Staging:
             raise
         if problem is None:
             emit(Event("ready", f"The API answers at {url}"))
-            return status(project)
+            running = status(project)
+            if moved:
+                running.details["moved"] = moved
+            return running
         _stop_pid(process.pid)
         _state_path(project).unlink(missing_ok=True)
         if "address already in use" not in _log_tail(project).lower():
@@ -80,19 +90,54 @@ def up(project: Path, on_event: EventSink | None = None) -> Staging:
     )
 
 
-def down(project: Path, on_event: EventSink | None = None) -> bool:
-    """Stop the local API; False when nothing was running."""
+def down(project: Path, on_event: EventSink | None = None, *, volumes: bool = False) -> bool:
+    """Stop the local API; with `volumes`, also delete its SQLite data. False when there was
+    nothing to stop or delete. Asking the founder first is the caller's job."""
     emit = on_event or ignore
     project = _project(project)
     state = _read_state(project)
     _state_path(project).unlink(missing_ok=True)
     pid = state.get("pid") if state else None
-    if not isinstance(pid, int) or not _is_ours(pid):
+    stopped = False
+    if isinstance(pid, int) and _is_ours(pid):
+        emit(Event("down", f"Stopping the API (process {pid})"))
+        _stop_pid(pid)
+        stopped = True
+    else:
         emit(Event("down", "Nothing was running"))
-        return False
-    emit(Event("down", f"Stopping the API (process {pid})"))
-    _stop_pid(pid)
-    return True
+    if not volumes:
+        return stopped
+    files = data_files(project)
+    for path in files:
+        emit(Event("down", f"Deleting {path.name}"))
+        path.unlink(missing_ok=True)
+    if not files:
+        emit(Event("down", "There was no local database to delete"))
+    return stopped or bool(files)
+
+
+def data_files(project: Path) -> list[Path]:
+    """The local target's SQLite database and its journal files, as they are now."""
+    project = Path(project).resolve()
+    database = _database_file(project)
+    candidates = [database] if database else sorted(project.glob("*.db"))
+    files: list[Path] = []
+    for path in candidates:
+        for suffix in ("", "-journal", "-wal", "-shm"):
+            extra = path.with_name(path.name + suffix)
+            if extra.is_file():
+                files.append(extra)
+    return files
+
+
+def _database_file(project: Path) -> Path | None:
+    """The SQLite file .env's DATABASE_URL names inside the project, if it names one."""
+    url = envfile.read_env(project).get("DATABASE_URL", "").strip()
+    if not url.startswith("sqlite"):
+        return None
+    raw = url.split(":///", 1)[1] if ":///" in url else ""
+    path = (project / raw).resolve() if raw else None
+    return path if path and path.is_relative_to(project) else None
 
 
 def status(project: Path) -> Staging:
@@ -161,6 +206,40 @@ def ensure_venv(project: Path, emit: EventSink = ignore) -> Path:
 
 
 # --- helpers --------------------------------------------------------------------------------
+
+
+def _port(project: Path, taken: bool = False) -> tuple[int, str | None]:
+    """This project's port, and why it moved if it did: chosen once, kept in .shipyard/, and
+    changed only when another program holds it (the frontend keeps the same address)."""
+    path = state_dir(project) / PORT_FILE
+    try:
+        stored: int | None = int(path.read_text(encoding="utf-8").strip())
+    except (OSError, ValueError):
+        stored = None
+    if stored is not None and not taken and _is_free(stored):
+        return stored, None
+    if stored is None and not taken and _is_free(PREFERRED_PORT):
+        port = PREFERRED_PORT
+    else:
+        port = free_port()
+    path.write_text(f"{port}\n", encoding="utf-8")
+    if stored is None or stored == port:
+        return port, None
+    return port, (
+        f"Port {stored} is taken by another program, so the API moved to port {port} and keeps "
+        f"it from now on: tell your frontend the new address, http://{HOST}:{port}"
+    )
+
+
+def _is_free(port: int) -> bool:
+    """Nothing listens on `port` (a port our own last run just left is free again)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn binds
+        try:
+            sock.bind((HOST, port))
+        except OSError:
+            return False
+    return True
 
 
 def free_port() -> int:
