@@ -55,6 +55,9 @@ class SpecProblem:
         return f"{where}: {what}{self.message}"
 
 
+_SHOWN = 50  # problems listed in the message; a file with thousands is the wrong file
+
+
 class SpecError(BadInput):
     """The launch spec is not valid; carries every problem found, not just the first."""
 
@@ -63,7 +66,9 @@ class SpecError(BadInput):
         self.problems = problems
         count = len(problems)
         heading = f"{filename} has {count} problem{'s' if count != 1 else ''}:"
-        lines = [heading] + [f"  - {p.describe(filename)}" for p in problems]
+        lines = [heading] + [f"  - {p.describe(filename)}" for p in problems[:_SHOWN]]
+        if count > _SHOWN:
+            lines.append(f"  - and {count - _SHOWN} more like these")
         super().__init__(
             "\n".join(lines),
             hint=f"Edit {filename} as described above, then run the command again.",

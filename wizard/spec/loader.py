@@ -8,12 +8,29 @@ from typing import Any
 
 import yaml
 from pydantic import BaseModel, ValidationError
+from yaml.constructor import SafeConstructor
 
 from wizard.errors import SpecError, SpecProblem
 from wizard.spec import validate
 from wizard.spec.models import FieldSpec, LaunchSpec, ObjectSpec
 
 KeyPath = tuple[Any, ...]
+
+# Limits that keep a hostile file from hanging or crashing the loader. A real spec is a few
+# kilobytes, nests about six levels (objects > Name > fields > field > options) and has a few
+# hundred keys and values; these leave room for a hundred times that.
+MAX_SPEC_CHARS = 256 * 1024
+MAX_DEPTH = 24
+MAX_VALUES = 50_000
+MAX_ALIASES = 100
+
+
+class _Refused(Exception):
+    """The file is shaped so that reading it on would hang or crash; carries why."""
+
+    def __init__(self, problem: SpecProblem) -> None:
+        super().__init__(problem.message)
+        self.problem = problem
 
 
 class _Located:
@@ -22,9 +39,42 @@ class _Located:
     def __init__(self) -> None:
         self.lines: dict[KeyPath, int] = {}
         self.problems: list[SpecProblem] = []
+        self.values = 0
+        self.open: set[int] = set()  # the nodes being built, to catch an alias to itself
 
     def build(self, node: yaml.Node, path: KeyPath = ()) -> Any:
-        self.lines.setdefault(path, node.start_mark.line + 1)
+        line = node.start_mark.line + 1
+        self.lines.setdefault(path, line)
+        self.values += 1
+        if self.values > MAX_VALUES:
+            raise _Refused(
+                SpecProblem(
+                    f"the file expands to more than {MAX_VALUES:,} values (aliases that repeat "
+                    "aliases, a 'billion laughs'); write the spec out without '*' aliases",
+                    _dotted(path[:1]),
+                    self.lines.get(path[:1], line),
+                )
+            )
+        if len(path) > MAX_DEPTH:
+            raise _Refused(_too_deep(line, _dotted(path)))
+        if isinstance(node, yaml.MappingNode | yaml.SequenceNode):
+            if id(node) in self.open:
+                raise _Refused(
+                    SpecProblem(
+                        "an alias ('*' name) points at the value that contains it, so the "
+                        "value would never end; write the value out instead",
+                        _dotted(path),
+                        line,
+                    )
+                )
+            self.open.add(id(node))
+            try:
+                return self._build_collection(node, path)
+            finally:
+                self.open.discard(id(node))
+        return self._scalar(node)
+
+    def _build_collection(self, node: yaml.Node, path: KeyPath) -> Any:
         if isinstance(node, yaml.MappingNode):
             result: dict[Any, Any] = {}
             for key_node, value_node in node.value:
@@ -57,7 +107,16 @@ class _Located:
     def _scalar(node: yaml.Node) -> Any:
         if not isinstance(node, yaml.ScalarNode):
             return node  # a mapping used as a key; reported by the caller
-        return yaml.SafeLoader("").construct_object(node)
+        try:
+            return SafeConstructor().construct_object(node)
+        except ValueError:
+            # A number too long for Python to read (over 4300 digits), for one.
+            raise _Refused(
+                SpecProblem(
+                    f"'{node.value[:20]}…' cannot be read as a value; shorten it or quote it",
+                    line=node.start_mark.line + 1,
+                )
+            ) from None
 
     def line_of(self, path: KeyPath) -> int | None:
         for end in range(len(path), -1, -1):
@@ -70,12 +129,74 @@ def _dotted(path: KeyPath) -> str:
     return ".".join(str(part) for part in path)
 
 
+def _too_deep(line: int | None, field: str = "") -> SpecProblem:
+    return SpecProblem(
+        f"values are nested more than {MAX_DEPTH} levels deep; a launch spec needs about six "
+        "(objects, the object, fields, the field, its options)",
+        field,
+        line,
+    )
+
+
+# libyaml, when PyYAML has it, reads a file about ten times faster than PyYAML's own parser.
+_FAST_LOADER: type = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+def _compose(text: str) -> yaml.Node | None:
+    """The file's node tree. libyaml reads it when it can; a file libyaml finds wrong is read
+    again by PyYAML's own parser, whose messages _yaml_advice knows."""
+    try:
+        _check_shape(text, _FAST_LOADER)
+        loader = _FAST_LOADER
+    except yaml.YAMLError:
+        _check_shape(text, yaml.SafeLoader)  # raises the YAML error with PyYAML's words
+        loader = yaml.SafeLoader
+    return yaml.compose(text, Loader=loader)
+
+
+def _check_shape(text: str, loader: type) -> None:
+    """Refuse, before building anything, a file whose nesting or aliases would exhaust the
+    recursive composer: the event stream is read without recursion."""
+    depth = aliases = values = 0
+    for event in yaml.parse(text, Loader=loader):
+        if isinstance(event, yaml.NodeEvent):
+            values += 1
+            if values > MAX_VALUES:
+                raise _Refused(
+                    SpecProblem(
+                        f"the file holds more than {MAX_VALUES:,} values; a launch spec has a "
+                        "few hundred: check this is the right file",
+                        line=event.start_mark.line + 1,
+                    )
+                )
+        if isinstance(event, yaml.CollectionStartEvent):
+            depth += 1
+            if depth > MAX_DEPTH:
+                raise _Refused(_too_deep(event.start_mark.line + 1))
+        elif isinstance(event, yaml.CollectionEndEvent):
+            depth -= 1
+        elif isinstance(event, yaml.AliasEvent):
+            aliases += 1
+            if aliases > MAX_ALIASES:
+                raise _Refused(
+                    SpecProblem(
+                        f"the file uses more than {MAX_ALIASES} aliases ('*' names); "
+                        "write the values out instead",
+                        line=event.start_mark.line + 1,
+                    )
+                )
+
+
 def parse_spec(text: str, filename: str = "shipyard.yaml") -> LaunchSpec:
     """Turn the text of a launch spec into a LaunchSpec, or raise SpecError listing every problem."""
     located = _Located()
+    if len(text) > MAX_SPEC_CHARS:
+        raise SpecError(filename, [_too_big()])
     try:
-        root = yaml.compose(text, Loader=yaml.SafeLoader)
+        root = _compose(text)
         data = located.build(root) if root is not None else None
+    except _Refused as exc:
+        raise SpecError(filename, [exc.problem]) from None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark else None
@@ -110,6 +231,13 @@ def parse_spec(text: str, filename: str = "shipyard.yaml") -> LaunchSpec:
     return spec
 
 
+def _too_big() -> SpecProblem:
+    return SpecProblem(
+        f"the file is over {MAX_SPEC_CHARS // 1024} KB, and a launch spec is a few KB; "
+        "check this is the right file"
+    )
+
+
 def _yaml_advice(problem: str) -> str:
     if "'\\t'" in problem:
         advice = "a tab is used for indenting; indent with spaces"
@@ -128,7 +256,9 @@ def load_spec(path: Path) -> LaunchSpec:
     """Load a launch spec file; a missing or unreadable file is a SpecError too."""
     path = Path(path)
     try:
-        text = path.read_text(encoding="utf-8")
+        # Read one character past the limit only, so a huge file (or /dev/zero) costs nothing.
+        with path.open(encoding="utf-8") as file:
+            text = file.read(MAX_SPEC_CHARS + 1)
     except FileNotFoundError:
         raise SpecError(
             str(path), [SpecProblem("the file does not exist; check the path")]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterator
 from typing import Any
 
@@ -22,6 +23,10 @@ _DEFAULT_TYPES: dict[str, tuple[type, ...]] = {
     "float": (int, float),
     "bool": (bool,),
 }
+# What the rendered columns hold: Integer() is 32 bits on PostgreSQL, and PostgreSQL's
+# varchar(n) takes n up to 10485760.
+INT_MIN, INT_MAX = -(2**31), 2**31 - 1
+MAX_STRING_LENGTH = 10_485_760
 _SLUG_HELP = "use lower-case letters a-z, digits and dashes, starting with a letter"
 
 
@@ -170,6 +175,21 @@ def _check_field_options(spec: LaunchSpec, path: Path, field: FieldSpec) -> Iter
             yield (*path, "to"), f"'{field.to}' is not an object in this spec (objects: {known})"
     elif field.to is not None:
         yield (*path, "to"), f"'to' only applies to ref fields; this field is {field.type}"
+    for option in ("min", "max", "default"):
+        value = getattr(field, option)
+        if isinstance(value, float) and not math.isfinite(value):
+            yield (*path, option), f"{option} is {value}; use a finite number"
+            return
+        if field.type == "int" and isinstance(value, int) and not INT_MIN <= value <= INT_MAX:
+            yield (
+                (*path, option),
+                f"{option} {value} does not fit an int column (from {INT_MIN} to {INT_MAX})",
+            )
+            return
+    for option in ("min_length", "max_length"):
+        if (getattr(field, option) or 0) > MAX_STRING_LENGTH:
+            yield (*path, option), f"{option} is over {MAX_STRING_LENGTH:,}; use type: text"
+            return
     if field.type not in _TEXTUAL and (
         field.max_length is not None or field.min_length is not None
     ):
@@ -194,11 +214,12 @@ def _check_default(path: Path, field: FieldSpec) -> Iterator[Problem]:
         yield (*path, "default"), f"{field.type} fields cannot have a default; remove it"
     elif not isinstance(value, allowed) or (isinstance(value, bool) and bool not in allowed):
         yield (*path, "default"), f"the default {value!r} is not a valid {field.type}"
-    elif (field.min is not None and value < field.min) or (
-        field.max is not None and value > field.max
+    elif field.type in _NUMERIC and (
+        (field.min is not None and value < field.min)
+        or (field.max is not None and value > field.max)
     ):
         yield (*path, "default"), f"the default {value!r} is outside min/max"
-    elif field.max_length is not None and len(value) > field.max_length:
+    elif field.type in _TEXTUAL and field.max_length is not None and len(value) > field.max_length:
         yield (*path, "default"), f"the default is longer than max_length ({field.max_length})"
 
 
