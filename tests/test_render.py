@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import subprocess
 import sys
@@ -249,3 +250,21 @@ objects:
     )
     assert actors_for(spec, "Thing") == ["anonymous", "owner", "other", "role:staff", "admin"]
     assert blueprint_context(spec)["roles"] == ["staff"]
+
+
+def test_the_project_commits_its_openapi_document(rendered_studio):
+    """The frontend kit's contract: readable operation ids, a tag per object, one error body."""
+    document = json.loads((rendered_studio / "openapi.json").read_text(encoding="utf-8"))
+    bookings = document["paths"]["/api/bookings"]
+    assert bookings["get"]["operationId"] == "listBookings"
+    assert bookings["post"]["operationId"] == "createBooking"
+    assert document["paths"]["/auth/login"]["post"]["operationId"] == "login"
+    assert bookings["post"]["tags"] == ["bookings"]
+    problem = {"$ref": "#/components/schemas/Problem"}
+    refusals = document["paths"]["/api/bookings/{record_id}"]["patch"]["responses"]
+    assert {"401", "403", "404", "409", "422"} <= set(refusals)
+    assert all(
+        r["content"]["application/json"]["schema"] == problem
+        for s, r in refusals.items()
+        if s >= "4"
+    )

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import re
 import shutil
 import subprocess
@@ -86,8 +87,32 @@ def render(spec: LaunchSpec, dest: Path) -> None:
             hint="This is a bug in the blueprint, not in your spec. Please report it with your shipyard.yaml.",
         ) from error
     _format_python(dest)
+    _write_openapi(dest)
     # What this render came from, for `shipyard update` (written after formatting: not Python).
     write_record(dest, spec, source)
+
+
+def _write_openapi(dest: Path) -> None:
+    """The project's openapi.json, from the rendered app itself (`python -m app openapi
+    --write`, in development settings). Needs the blueprint's packages in this interpreter;
+    without them no file is written, and the project's own tests say how to make it."""
+    if not (dest / "app" / "api" / "contract.py").is_file():
+        return  # a blueprint without the command
+    env = {k: v for k, v in os.environ.items() if k not in _APP_SETTINGS}
+    env["ENVIRONMENT"] = "development"
+    env["PYTHONDONTWRITEBYTECODE"] = "1"  # the render holds only what gets committed
+    subprocess.run(
+        [sys.executable, "-m", "app", "openapi", "--write"],
+        cwd=dest,
+        env=env,
+        check=False,
+        capture_output=True,
+        timeout=120,
+    )
+
+
+# The rendered app's settings: the machine's own must not shape the committed document.
+_APP_SETTINGS = {"DATABASE_URL", "SECRET_KEY", "ENVIRONMENT", "FRONTEND_URL", "CORS_ORIGINS"}
 
 
 def _format_python(dest: Path) -> None:

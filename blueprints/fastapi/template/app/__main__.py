@@ -1,8 +1,9 @@
-"""Command line: `python -m app create-admin --email E --password P`."""
+"""Command line: `python -m app create-admin --email E --password P`, `python -m app openapi`."""
 
 import argparse
 import asyncio
 import sys
+from pathlib import Path
 
 from sqlalchemy import select
 
@@ -36,7 +37,18 @@ def main(argv: list[str] | None = None) -> int:
     admin = commands.add_parser("create-admin", help="create or promote an admin account")
     admin.add_argument("--email", required=True)
     admin.add_argument("--password", required=True)
+    openapi = commands.add_parser("openapi", help="print the OpenAPI document (openapi.json)")
+    openapi.add_argument("--write", action="store_true", help="write it to openapi.json")
     args = parser.parse_args(argv)
+    if args.command == "openapi":
+        from app.api.contract import document_text
+
+        if args.write:
+            project = Path(__file__).resolve().parent.parent
+            (project / "openapi.json").write_text(document_text(), encoding="utf-8")
+        else:
+            sys.stdout.write(document_text())
+        return 0
     if not 8 <= len(args.password) <= 128:
         print("The password must be 8 to 128 characters long.", file=sys.stderr)
         return 2

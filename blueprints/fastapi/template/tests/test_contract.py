@@ -9,8 +9,10 @@ import re
 
 import pytest
 
+from app.api.contract import document_text
 from app.main import app
 from app.schemas.common import INT_MAX
+from tests.conftest import PROJECT
 from tests.factories import KINDS
 
 DOCUMENT = app.openapi()
@@ -44,6 +46,16 @@ async def new_payload(db, people, object_name):
     record = await kind.make(db, people["admin"].user, people["admin"].user)
     await db.commit()
     return kind, kind.payload(record), record
+
+
+def test_the_committed_openapi_json_is_the_apps():
+    """A frontend's client is generated from openapi.json: it must be what the app serves."""
+    committed = PROJECT / "openapi.json"
+    regenerate = "run `python -m app openapi --write`, commit it, and regenerate the frontend's client"
+    assert committed.is_file(), f"openapi.json is missing: {regenerate}"
+    assert json.loads(committed.read_text(encoding="utf-8")) == json.loads(document_text()), (
+        f"openapi.json is not what the app serves (a route or a schema changed): {regenerate}"
+    )
 
 
 def test_every_operation_has_a_readable_id_and_a_tag():

@@ -37,3 +37,13 @@ def operation_id(route: APIRoute) -> str:
     """`list_bookings` → `listBookings`: what generated clients call the route."""
     first, *rest = route.name.split("_")
     return first + "".join(word[:1].upper() + word[1:] for word in rest)
+
+
+def document_text() -> str:
+    """openapi.json as committed: the app's document with development's routes, two-space
+    indented, one trailing newline (the same bytes on every machine)."""
+    import json
+
+    from app.main import app
+
+    return json.dumps(app.openapi(), indent=2, ensure_ascii=False) + "\n"
