@@ -1,10 +1,14 @@
-"""Liveness and readiness probes for load balancers, Docker and the launch check."""
+"""Liveness and readiness probes for load balancers, Docker and the launch check; metrics."""
 
-from fastapi import APIRouter, HTTPException
+import hmac
+
+from fastapi import APIRouter, Depends, HTTPException, Request, Response
 from sqlalchemy import text
 
 from app.api.contract import errors
-from app.api.deps import SessionDep
+from app.api.deps import BearerUser, SessionDep, get_admin, get_current_user
+from app.core import metrics
+from app.core.config import settings
 
 router = APIRouter(tags=["health"])
 
@@ -23,3 +27,19 @@ async def ready(db: SessionDep) -> dict[str, str]:
     except Exception as error:  # any driver error means "not ready"
         raise HTTPException(503, "The database is not reachable.") from error
     return {"status": "ready"}
+
+
+async def metrics_reader(request: Request) -> None:
+    """A Prometheus scraper with METRICS_TOKEN, or a signed-in admin; nobody else."""
+    scheme, _, token = request.headers.get("authorization", "").partition(" ")
+    expected = settings.metrics_token
+    if scheme.lower() == "bearer" and expected and hmac.compare_digest(token.encode(), expected.encode()):
+        return
+    await get_admin(await get_current_user(await BearerUser(auto_error=False)(request)))
+
+
+@router.get("/metrics", include_in_schema=False, dependencies=[Depends(metrics_reader)])
+async def prometheus_metrics() -> Response:
+    """Requests, latency, errors and the database pools of every worker (Prometheus text)."""
+    body, content_type = metrics.exposition()
+    return Response(body, media_type=content_type)

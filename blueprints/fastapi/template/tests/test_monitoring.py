@@ -1,0 +1,230 @@
+"""Monitoring: alerts reach a local webhook, grouped and never in the way; Sentry events carry
+no secrets; metrics are for admins and add up across workers; the /ready watcher."""
+
+import asyncio
+import os
+import socket
+import subprocess
+import sys
+import time
+import uuid
+
+import httpx
+import pytest
+from fastapi import APIRouter, HTTPException
+from sqlalchemy.ext.asyncio import create_async_engine
+
+from app.core import alerts, monitoring
+from app.core.config import settings
+from app.main import app
+from tests.conftest import PROJECT
+from tests.receivers import SentryIngest, Webhook
+
+SECRETS = ["alice@example.com", "hunter2-secret-value", "424242"]
+failing = APIRouter(prefix="/test-monitoring")
+
+
+@failing.get("/boom/{tag}")
+async def boom(tag: str) -> None:
+    raise ValueError(f"the same failure every time ({tag})")
+
+
+@failing.get("/unavailable")
+async def unavailable() -> None:
+    raise HTTPException(503, "An upstream service is down.")
+
+
+@failing.post("/leaky")
+async def leaky(body: dict[str, str]) -> None:
+    password = body["password"]  # noqa: F841 - a local variable Sentry would report
+    raise RuntimeError(f"sign-in failed for alice@example.com with password={password}, code 424242")
+
+
+app.include_router(failing)
+
+
+@pytest.fixture
+def webhook(monkeypatch, tmp_path):
+    receiver = Webhook()
+    monkeypatch.setattr(settings, "alert_url", receiver.url)
+    monkeypatch.setattr(settings, "alert_delay_seconds", 0.5)
+    monkeypatch.setattr(settings, "monitoring_dir", str(tmp_path))
+    alerts.alerter.forget()
+    yield receiver
+    receiver.close()
+
+
+async def test_an_unhandled_error_reaches_the_webhook_with_its_request_id(client, admin, webhook):
+    started = time.monotonic()
+    answer = await client.post("/dev/error", headers={**admin.headers, "X-Request-ID": "err-one"})
+    assert answer.status_code == 500
+    assert answer.headers["X-Request-ID"] == "err-one"
+    assert "reported" in answer.json()["detail"]
+    [message] = await asyncio.to_thread(webhook.wait_for, 1)
+    assert time.monotonic() - started < 10
+    alert = webhook.messages()[0]
+    assert "DeliberateError on POST /dev/error" in alert["title"]
+    assert "err-one" in alert["message"] and "Happened once" in alert["message"]
+    sent = (await client.get("/dev/alerts", headers=admin.headers)).json()
+    assert sent[0]["request_ids"] == ["err-one"] and sent[0]["delivered"] is True
+
+
+async def test_fifty_identical_errors_in_a_minute_are_one_alert_with_the_count(
+    client, webhook, monkeypatch
+):
+    monkeypatch.setattr(settings, "alert_delay_seconds", 2.0)
+    tag = uuid.uuid4().hex[:8]
+    for number in range(50):
+        answer = await client.get(f"/test-monitoring/boom/{tag}", headers={"X-Request-ID": f"r{number}"})
+        assert answer.status_code == 500
+    await asyncio.to_thread(webhook.wait_for, 1)
+    await asyncio.sleep(1.0)  # anything else would have arrived by now
+    [alert] = webhook.messages()
+    assert "Happened 50 times" in alert["message"]
+    assert "r0" in alert["message"] and "r49" in alert["message"]
+
+
+async def test_a_burst_of_5xx_answers_is_one_alert(client, webhook, monkeypatch):
+    monkeypatch.setattr(settings, "alert_5xx_burst", 5)
+    for _ in range(12):
+        assert (await client.get("/test-monitoring/unavailable")).status_code == 503
+    await asyncio.to_thread(webhook.wait_for, 1)
+    await asyncio.sleep(0.8)
+    [alert] = webhook.messages()
+    assert "many requests are failing" in alert["title"]
+    assert "GET /test-monitoring/unavailable" in alert["message"]
+
+
+async def test_a_slow_destination_never_slows_the_request(client, monkeypatch, tmp_path):
+    slow = Webhook(delay=3.0)
+    monkeypatch.setattr(settings, "alert_url", slow.url)
+    monkeypatch.setattr(settings, "alert_delay_seconds", 0.0)
+    monkeypatch.setattr(settings, "monitoring_dir", str(tmp_path))
+    try:
+        started = time.monotonic()
+        for _ in range(3):
+            await client.get("/test-monitoring/boom/slow")
+        assert time.monotonic() - started < 1.5
+        assert len(await asyncio.to_thread(slow.wait_for, 1)) == 1
+    finally:
+        alerts.alerter.forget()
+        slow.close()
+
+
+async def test_sentry_events_and_alerts_carry_the_request_id_and_no_secrets(
+    client, webhook, monkeypatch
+):
+    import sentry_sdk
+
+    ingest = SentryIngest()
+    monkeypatch.setattr(settings, "sentry_dsn", ingest.dsn)
+    monitoring.start_sentry()
+    try:
+        answer = await client.post(
+            "/test-monitoring/leaky",
+            json={"password": "hunter2-secret-value"},
+            headers={"X-Request-ID": "leak-1", "Authorization": "Bearer hunter2-secret-value"},
+        )
+        assert answer.status_code == 500
+        sentry_sdk.flush(timeout=5)
+        await asyncio.to_thread(ingest.wait_for, 1)
+        await asyncio.to_thread(webhook.wait_for, 1)
+    finally:
+        sentry_sdk.get_client().close()
+        ingest.close()
+    [event] = ingest.events()
+    assert event["tags"]["request_id"] == "leak-1"
+    assert event["exception"]["values"][-1]["type"] == "RuntimeError"
+    assert settings.sentry_traces_sample_rate < 1
+    for raw in [*ingest.bodies, *webhook.bodies]:
+        for secret in SECRETS:
+            at = raw.find(secret.encode())
+            assert at < 0, raw[max(0, at - 300) : at + 50]
+    assert "leak-1" in webhook.messages()[0]["message"]
+
+
+async def test_metrics_are_refused_to_anyone_but_admins_and_the_scraper(
+    client, people, monkeypatch
+):
+    monkeypatch.setattr(settings, "metrics_token", "scraper-token-" + "x" * 20)
+    await client.get("/health")
+    assert (await client.get("/metrics")).status_code == 401
+    assert (await client.get("/metrics", headers=people["owner"].headers)).status_code == 403
+    wrong = {"Authorization": "Bearer not-the-token"}
+    assert (await client.get("/metrics", headers=wrong)).status_code == 401
+    scraped = await client.get("/metrics", headers={"Authorization": f"Bearer {settings.metrics_token}"})
+    assert scraped.status_code == 200
+    admin = await client.get("/metrics", headers=people["admin"].headers)
+    assert 'http_requests_total{method="GET",route="/health",status="200"}' in admin.text
+    assert "http_request_duration_seconds_bucket" in admin.text
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def test_metrics_add_up_across_workers(tmp_path):
+    port, token = _free_port(), "scraper-token-" + "y" * 20
+    env = {
+        **os.environ,
+        "PROMETHEUS_MULTIPROC_DIR": str(tmp_path / "prometheus"),
+        "METRICS_TOKEN": token,
+        "MONITORING_DIR": str(tmp_path / "monitoring"),
+    }
+    server = subprocess.Popen(
+        [sys.executable, "-m", "uvicorn", "app.main:app", "--port", str(port), "--workers", "2"],
+        cwd=PROJECT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        base = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                httpx.get(f"{base}/health", headers={"X-Request-ID": "warm-up"}, timeout=2)
+                break
+            except httpx.TransportError:
+                assert time.monotonic() < deadline, "the server did not start"
+                time.sleep(0.3)
+        with httpx.Client(base_url=base) as http:  # new connections spread over the workers
+            for _ in range(40):
+                http.get("/health", headers={"Connection": "close"})
+        time.sleep(1)  # both workers are up by now: count again until everything is seen
+        scraped = httpx.get(f"{base}/metrics", headers={"Authorization": f"Bearer {token}"}).text
+        line = next(
+            row for row in scraped.splitlines()
+            if row.startswith('http_requests_total{method="GET",route="/health",status="200"}')
+        )
+        assert float(line.rsplit(" ", 1)[1]) == 41
+        assert len(list((tmp_path / "prometheus").glob("counter_*.db"))) == 2
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+
+async def test_the_ready_watcher_alerts_after_failing_and_on_recovery(webhook, monkeypatch, tmp_path):
+    monkeypatch.setattr(settings, "ready_watch_seconds", 0.1)
+    monkeypatch.setattr(settings, "ready_alert_after_seconds", 0.5)
+    # A real engine for a database that cannot be opened: the watcher sees what it would see
+    # if the server were down.
+    gone = create_async_engine(f"sqlite+aiosqlite:///{tmp_path / 'missing' / 'x.db'}")
+    working = monitoring.engine
+    monkeypatch.setattr(monitoring, "engine", gone)
+    watcher = asyncio.create_task(monitoring.watch_ready())
+    try:
+        await asyncio.to_thread(webhook.wait_for, 1)
+        assert len(webhook.messages()) == 1, "one alert however long it is down"
+        assert "not ready" in webhook.messages()[0]["title"]
+        monkeypatch.setattr(monitoring, "engine", working)
+        await asyncio.to_thread(webhook.wait_for, 2)
+        assert "recovered" in webhook.messages()[1]["title"]
+        await asyncio.sleep(0.5)
+        assert len(webhook.messages()) == 2
+    finally:
+        watcher.cancel()
+        await gone.dispose()
+    assert [entry["delivered"] for entry in alerts.recent()] == [True, True]
