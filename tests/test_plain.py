@@ -24,6 +24,8 @@ FIELD_TYPES = list(wording.FIELD_TYPES)
 def _spawn(args: list[str], cwd: Path) -> pexpect.spawn:
     env = {key: value for key, value in os.environ.items() if key != "CI"}
     env.update(PROMPT_TOOLKIT_NO_CPR="1", TERM="xterm", NO_COLOR="1")
+    # No Docker engine answers here, whatever this machine has: the staging step says so.
+    env["DOCKER_HOST"] = f"unix://{cwd}/no-docker.sock"
     child = pexpect.spawn(
         SHIPYARD, args, cwd=str(cwd), env=env, encoding="utf-8", timeout=30, dimensions=(40, 120)
     )
@@ -105,6 +107,7 @@ def _answer_studio(founder: Founder) -> None:
             founder.ticks("Who may", flips)
     founder.text("Where does your frontend run", "")
     founder.select("Where should staging run")
+    founder.confirm("Run staging as a local process with SQLite instead", False)
     founder.select("What next")
 
 

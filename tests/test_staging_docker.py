@@ -536,3 +536,17 @@ def test_preflight_checks_disk_space_where_docker_keeps_images(
     staging._preflight(_EngineWithDisk(tmp_path), plan, public=False, port=None, emit=events.append)
     warned = any("Disk space is low" in e.message for e in events)
     assert warned == (outcome == "warned")
+
+
+@docker_test
+def test_an_image_that_cannot_be_had_is_said_before_and_offers_local_after(client):
+    from wizard.staging import build, engine
+
+    present = next(tag for image in client.images.list() for tag in image.tags)
+    assert engine.readiness([present]) is None
+    missing = "127.0.0.1:9/shipyard-nowhere:1"  # a registry that cannot answer
+    problem = engine.readiness([present, missing])
+    assert problem is not None and f"cannot download the image {missing}" in problem
+    with pytest.raises(engine.DockerUnavailable) as caught:
+        build.ensure_image(client, missing, lambda event: None, "postgres")
+    assert "--target local" in (caught.value.hint or "")

@@ -249,3 +249,49 @@ def test_the_question_names_the_local_database_file(project, monkeypatch):
     assert "Delete the local database (data.db)" in result.output
     assert not (project / "data.db").exists()
     assert (project / "other.db").exists()
+
+
+@pytest.fixture
+def docker_project(project, monkeypatch):
+    """The stand-in, as a project whose spec asks for Docker staging, on a machine without it."""
+    (project / "shipyard.yaml").write_text(
+        "app: {name: proj, title: Proj}\nstaging: {target: docker}\n"
+        "objects: {Note: {fields: {title: string}}}\n"
+    )
+    (project / "Dockerfile").write_text("FROM scratch\n")
+    monkeypatch.setenv("DOCKER_HOST", f"unix://{project}/no-docker.sock")
+    return project
+
+
+def test_a_failed_docker_up_names_the_local_target(docker_project):
+    result = CliRunner().invoke(app, ["up", "-C", str(docker_project)])
+    assert result.exit_code == 1
+    assert "cannot reach the Docker engine" in result.stderr
+    assert " up --target local` runs the API as a local process" in result.stderr
+    assert not (docker_project / ".shipyard" / "target").exists()
+
+
+def test_a_failed_docker_up_offers_local_and_remembers_the_answer(docker_project, monkeypatch):
+    from wizard.commands import staging as staging_commands
+
+    monkeypatch.setattr(staging_commands, "can_prompt", lambda: True)
+    runner = CliRunner()
+    result = runner.invoke(app, ["up", "-C", str(docker_project)], input="y\n")
+    assert result.exit_code == 0, result.output
+    assert "local process on SQLite instead" in result.output
+    assert "Status: running (local)" in result.stdout.splitlines()
+    assert (docker_project / ".shipyard" / "target").read_text().strip() == "local"
+    assert runner.invoke(app, ["down", "-C", str(docker_project)]).exit_code == 0
+    # Remembered: the next `up` goes straight to the local process, asking nothing.
+    again = runner.invoke(app, ["up", "-C", str(docker_project)])
+    assert again.exit_code == 0, again.output
+    assert again.stdout.splitlines()[0] == "Status: running (local)"
+    assert "Docker" not in again.stderr
+
+
+def test_docker_readiness_says_when_no_engine_answers(tmp_path, monkeypatch):
+    from wizard.staging import engine
+
+    monkeypatch.setenv("DOCKER_HOST", f"unix://{tmp_path}/no-docker.sock")
+    problem = engine.readiness(["postgres:16-alpine"], timeout=5)
+    assert problem is not None and problem.startswith("no Docker engine answers")

@@ -259,3 +259,27 @@ async def test_a_kept_default_owner_counts_as_an_answer_on_the_review(tmp_path: 
         await pilot.pause()
         assert app.spec.objects["TherapistProfile"].owner == "creator"
         assert not any(said in warning for warning in answers.launch_warnings(app.spec))
+
+
+async def test_the_staging_step_says_when_docker_would_not_start_here(
+    tmp_path: Path, studio_spec_file: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from textual.widgets import Static
+
+    from wizard.staging import engine
+
+    monkeypatch.setattr(engine, "docker_problem", lambda spec: "no Docker engine answers (test)")
+    app = ShipyardApp(tmp_path / "studio", spec=load_spec(studio_spec_file), save_drafts=False)
+    async with app.run_test(size=(80, 24)) as pilot:
+        index = next(i for i, step in enumerate(app.steps) if step.screen == "staging")
+        app.show_step(index)
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        note = app.screen.query_one("#docker-readiness", Static)
+        assert "no Docker engine answers (test)" in str(note.render())
+        assert "choose the local process" in str(note.render())
+        await pilot.press("down", "enter")  # the local process
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert app.spec.staging.target == "local"
+        assert not note.has_class("-shown")

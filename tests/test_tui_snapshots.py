@@ -98,6 +98,8 @@ SCREENS: dict[str, Setup] = {
 def test_screen(snap_compare, monkeypatch, screen: str, size: tuple[int, int]) -> None:  # type: ignore[no-untyped-def]
     # The done screen names `shipyard` as this shell would run it; snapshots show it on PATH.
     monkeypatch.setattr("wizard.next_steps.shipyard_command", lambda: "shipyard")
+    # The staging step asks this machine's Docker; snapshots show a machine where it answers.
+    monkeypatch.setattr("wizard.staging.engine.docker_problem", lambda spec: None)
     app = ShipyardApp(DEST, spec=load_spec(EXAMPLE), save_drafts=False)
     assert snap_compare(app, terminal_size=size, run_before=SCREENS[screen])
 

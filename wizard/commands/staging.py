@@ -8,8 +8,16 @@ from typing import Annotated, Any
 
 import typer
 
-from wizard.commands.common import DirOption, JsonOption, TargetOption, confirm, show_event, shown
-from wizard.errors import BadInput, Cancelled
+from wizard.commands.common import (
+    DirOption,
+    JsonOption,
+    TargetOption,
+    can_prompt,
+    confirm,
+    show_event,
+    shown,
+)
+from wizard.errors import BadInput, Cancelled, ShipyardError
 from wizard.events import Event
 from wizard.paths import as_typed
 
@@ -64,9 +72,19 @@ def up(
                 hint="Leave them out, or use --target docker.",
             )
         options = {"public": public, "port": port}
+    from wizard.staging import remember_target
+    from wizard.staging.engine import DockerUnavailable
+
     display = _StagingDisplay()
     try:
-        staging = module.up(project, on_event=display, **options)
+        try:
+            staging = module.up(project, on_event=display, **options)
+        except DockerUnavailable as problem:
+            display.close()
+            staging = _local_instead(project, problem, display)
+        else:
+            if target == module.TARGET:  # asked for by name: the remembered switch is over
+                remember_target(project, None)
     except KeyboardInterrupt:
         raise Cancelled(
             "Cancelled: the backend was not started. Run `shipyard up` again to finish."
@@ -74,6 +92,32 @@ def up(
     finally:
         display.close()
     _print_staging(staging, as_json)
+
+
+def _local_instead(project: Path, problem: ShipyardError, display: Any) -> Any:
+    """Docker staging cannot run here: offer the local process, and remember a yes."""
+    from wizard.staging import remember_target, target_module
+
+    if not can_prompt():
+        raise problem  # its hint names `shipyard up --target local`
+    typer.secho(f"Error: {as_typed(problem.message)}", fg="red", err=True)
+    if problem.hint:
+        typer.echo(as_typed(problem.hint), err=True)
+    if not typer.confirm(
+        "Run the backend as a local process on SQLite instead (no Docker needed)?",
+        default=True,
+        err=True,
+    ):
+        raise typer.Exit(int(problem.exit_code))
+    remember_target(project, "local")
+    typer.secho(
+        as_typed(
+            "From now on `shipyard up` starts this project as a local process on this machine; "
+            "`shipyard up --target docker` tries Docker again."
+        ),
+        err=True,
+    )
+    return target_module("local").up(project, on_event=display)
 
 
 def down(

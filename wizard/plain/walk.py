@@ -16,6 +16,7 @@ from wizard.spec import ACTIONS, LaunchSpec, dump_spec
 from wizard.spec.models import App
 from wizard.spec.naming import with_article
 from wizard.spec.validate import check
+from wizard.staging import engine
 
 
 class PlainWizard:
@@ -218,6 +219,17 @@ class PlainWizard:
         self.spec.staging.target = ask_question(
             questionary.select(question_of(item), choices=options, default=self.spec.staging.target)
         )
+        if self.spec.staging.target != "docker":
+            return
+        say("Checking that Docker answers here and can get its images…")
+        problem = engine.docker_problem(self.spec)
+        if problem is None:
+            return
+        say(f"Docker staging would not start here yet: {problem}.")
+        if yes_no("Run staging as a local process with SQLite instead?", default=True):
+            self.spec.staging.target = "local"
+        else:
+            say("Start Docker before `shipyard up` (it offers the local process too).")
 
     # --- review -------------------------------------------------------------------------------
 

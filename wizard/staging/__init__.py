@@ -20,6 +20,7 @@ from wizard.errors import BadInput, ShipyardError
 
 TARGETS = ("docker", "local")
 STATE_DIR = ".shipyard"
+CHOSEN_FILE = "target"  # in STATE_DIR: the target the founder switched to when `up` failed
 
 
 @dataclass(frozen=True)
@@ -72,6 +73,9 @@ def default_target(project: Path) -> str:
     """The target a command means when none is given: the running local API, else the spec's."""
     if (project / STATE_DIR / "local.json").is_file():
         return "local"
+    chosen = chosen_target(project)
+    if chosen is not None:
+        return chosen
     from wizard.spec import load_spec
 
     spec_file = project / "shipyard.yaml"
@@ -96,3 +100,25 @@ def ignored_dir(path: Path) -> Path:
 def state_dir(project: Path) -> Path:
     """The project's git-ignored folder for staging state (pids, ports, logs)."""
     return ignored_dir(project / STATE_DIR)
+
+
+def chosen_target(project: Path) -> str | None:
+    """The target the founder chose for this machine instead of shipyard.yaml's, if any."""
+    try:
+        chosen = (project / STATE_DIR / CHOSEN_FILE).read_text(encoding="utf-8").strip()
+    except OSError:
+        return None
+    return chosen if chosen in TARGETS else None
+
+
+def remember_target(project: Path, target: str | None) -> None:
+    """Keep `target` as this project's staging on this machine (None: back to shipyard.yaml's).
+
+    Kept in the git-ignored .shipyard/, not in shipyard.yaml: a machine without Docker is a
+    fact about this machine, not about the app."""
+    path = project / STATE_DIR / CHOSEN_FILE
+    if target is None:
+        path.unlink(missing_ok=True)
+    else:
+        state_dir(project)
+        path.write_text(f"{target}\n", encoding="utf-8")

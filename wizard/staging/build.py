@@ -50,12 +50,14 @@ def ensure_image(client: docker.DockerClient, image: str, emit: EventSink, what:
     hint = (
         f"Check that the machine can reach the registry that serves {image}. "
         f"Behind a mirror or offline, set staging.images in shipyard.yaml (or "
-        f"SHIPYARD_{what.upper()}_IMAGE) to an image you can pull or already have."
+        f"SHIPYARD_{what.upper()}_IMAGE) to an image you can pull or already have. "
+        + engine.LOCAL_INSTEAD
     )
-    with engine.translate(f"download the {what} image {image}", hint=hint):
+    unavailable = engine.DockerUnavailable
+    with engine.translate(f"download the {what} image {image}", hint=hint, kind=unavailable):
         for message in client.api.pull(repository, tag=tag or "latest", stream=True, decode=True):
             if "error" in message:
-                raise ShipyardError(
+                raise unavailable(
                     f"Could not download the {what} image {image}: {message['error']}", hint=hint
                 )
 
@@ -146,6 +148,8 @@ def _build_failed(plan: Plan, step: str, output: deque[str], error: str) -> Ship
     if "pull access denied" in error or ("not found" in error and "manifest" in error):
         hint = (
             f"The base image {plan.python_image} is not available. Set staging.images.python in "
-            "shipyard.yaml (or SHIPYARD_PYTHON_IMAGE) to an image you can pull or already have."
+            "shipyard.yaml (or SHIPYARD_PYTHON_IMAGE) to an image you can pull or already have. "
+            + engine.LOCAL_INSTEAD
         )
+        return engine.DockerUnavailable("\n".join(lines), hint=hint)
     return ShipyardError("\n".join(lines), hint=hint)

@@ -13,9 +13,23 @@ from wizard.errors import ShipyardError
 if TYPE_CHECKING:
     import docker
 
+    from wizard.spec import LaunchSpec
+
 # Seconds a single Docker API call may take before we call the engine stuck (builds stream,
 # so this bounds the gap between two messages, not the whole build).
 API_TIMEOUT = 120
+
+
+LOCAL_INSTEAD = (
+    "No Docker here, or no registry to pull from? `shipyard up --target local` runs the API "
+    "as a local process on SQLite instead."
+)
+
+
+class DockerUnavailable(ShipyardError):
+    """Docker staging cannot run on this machine: no engine answers, or an image cannot be had.
+
+    The one kind of failure where running the API as a local process is the way on."""
 
 
 def start_hint() -> str:
@@ -31,6 +45,44 @@ def start_hint() -> str:
     )
 
 
+def docker_problem(spec: LaunchSpec) -> str | None:
+    """Why `spec`'s Docker staging could not start on this machine, or None (see readiness)."""
+    from wizard.staging.plan import ENV_POSTGRES_IMAGE, ENV_PYTHON_IMAGE
+
+    images = [
+        os.environ.get(ENV_PYTHON_IMAGE) or spec.staging.images.python,
+        os.environ.get(ENV_POSTGRES_IMAGE) or spec.staging.images.postgres,
+    ]
+    return readiness(images)
+
+
+def readiness(images: list[str], timeout: float = 10) -> str | None:
+    """Why Docker staging could not start here, in one sentence, or None when an engine answers
+    and every image is present or can be pulled (asked of its registry, nothing downloaded)."""
+    import docker
+    from docker.errors import DockerException
+
+    try:
+        client = docker.from_env(timeout=timeout)
+        client.ping()
+    except (DockerException, OSError) as exc:
+        return f"no Docker engine answers on this machine ({_first_line(exc)})"
+    try:
+        for image in images:
+            try:
+                client.images.get(image)
+                continue
+            except DockerException:
+                pass
+            try:
+                client.api.inspect_distribution(image)
+            except (DockerException, OSError) as exc:
+                return f"Docker cannot download the image {image} ({_explanation(exc)})"
+    finally:
+        client.close()
+    return None
+
+
 def connect() -> docker.DockerClient:
     """A client for the engine DOCKER_HOST (or the default socket) points at, checked with a ping."""
     import docker
@@ -41,7 +93,7 @@ def connect() -> docker.DockerClient:
         client = docker.from_env(timeout=API_TIMEOUT)
         client.ping()
     except (DockerException, OSError) as exc:
-        raise ShipyardError(
+        raise DockerUnavailable(
             f"Shipyard cannot reach the Docker engine at {where} ({_first_line(exc)}).",
             hint=start_hint(),
         ) from None
@@ -49,8 +101,11 @@ def connect() -> docker.DockerClient:
 
 
 @contextmanager
-def translate(action: str, hint: str | None = None) -> Iterator[None]:
-    """Run SDK calls, turning their exceptions into a ShipyardError that says we could not `action`."""
+def translate(
+    action: str, hint: str | None = None, kind: type[ShipyardError] = ShipyardError
+) -> Iterator[None]:
+    """Run SDK calls, turning their exceptions into a ShipyardError (or `kind`) that says we
+    could not `action`."""
     import requests
     from docker.errors import APIError, DockerException, ImageNotFound, NotFound
 
@@ -59,7 +114,7 @@ def translate(action: str, hint: str | None = None) -> Iterator[None]:
     except ShipyardError:
         raise
     except ImageNotFound as exc:
-        raise ShipyardError(
+        raise kind(
             f"Could not {action}: Docker has no image {_explanation(exc)}.",
             hint=hint or "Check the image names under staging.images in shipyard.yaml.",
         ) from None
@@ -70,17 +125,17 @@ def translate(action: str, hint: str | None = None) -> Iterator[None]:
         ) from None
     except APIError as exc:
         explanation = _explanation(exc)
-        raise ShipyardError(
+        raise kind(
             f"Could not {action}: Docker said: {explanation}.",
             hint=hint or _hint_for(explanation),
         ) from None
     except (requests.exceptions.ConnectionError, requests.exceptions.Timeout) as exc:
-        raise ShipyardError(
+        raise DockerUnavailable(
             f"Could not {action}: the Docker engine stopped answering ({_first_line(exc)}).",
             hint=start_hint(),
         ) from None
     except DockerException as exc:
-        raise ShipyardError(f"Could not {action}: {_first_line(exc)}.", hint=hint) from None
+        raise kind(f"Could not {action}: {_first_line(exc)}.", hint=hint) from None
 
 
 def is_port_conflict(exc: BaseException) -> bool:
