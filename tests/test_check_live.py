@@ -383,6 +383,13 @@ FAULTS = [
         ),
     ),
     Fault("cors-star-live", "cors-origins", True, set_env("CORS_ORIGINS", "*")),
+    # The spec's frontend (http://localhost:5173) is not what the running API allows.
+    Fault(
+        "frontend-origin-not-allowed",
+        "cors-origins",
+        True,
+        set_env("CORS_ORIGINS", "https://other.example"),
+    ),
 ]
 
 

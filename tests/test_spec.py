@@ -244,3 +244,41 @@ def test_a_name_with_a_space_suggests_one_that_works() -> None:
     assert "try therapist_profile" in (name_problem("therapist profile", "field") or "")
     # Nothing to suggest when no spelling of it would do.
     assert "try" not in (name_problem("2nd", "object") or "")
+
+
+ORIGIN_SPEC = "app: {name: a, title: A}\nobjects:\n  Note:\n    fields: {title: string}\nfrontend:\n  origins: [%s]\n"
+
+
+@pytest.mark.parametrize(
+    ("typed", "origin"),
+    [
+        ("https://theramatch.lovable.app/", "https://theramatch.lovable.app"),
+        ("HTTPS://TheraMatch.Lovable.App", "https://theramatch.lovable.app"),
+        ("https://app.example.com:443/", "https://app.example.com"),
+        ("http://localhost:5173", "http://localhost:5173"),
+    ],
+)
+def test_origins_are_kept_as_browsers_send_them(typed: str, origin: str) -> None:
+    """An address copied from the browser bar ends in "/"; the Origin header never does."""
+    spec = parse_spec(ORIGIN_SPEC % typed)
+    assert spec.frontend.origins == [origin]
+    assert f"origins: ['{origin}']" in dump_spec(spec)
+
+
+@pytest.mark.parametrize(
+    ("typed", "sentence"),
+    [
+        ("https://theramatch.lovable.app/login", "has a path; browsers send only the origin"),
+        ("theramatch.lovable.app", "is not an origin; write scheme, host and port only"),
+        ("https://me:pw@app.example.com", "has a user name or password"),
+    ],
+)
+def test_an_address_that_is_not_an_origin_is_refused_with_the_fix(
+    typed: str, sentence: str
+) -> None:
+    with pytest.raises(SpecError) as caught:
+        parse_spec(ORIGIN_SPEC % typed, "shipyard.yaml")
+    message = str(caught.value)
+    assert sentence in message and "frontend.origins" in message, message
+    if "/login" in typed:
+        assert "write https://theramatch.lovable.app" in message

@@ -52,12 +52,25 @@ def ready(ctx: CheckContext) -> Outcome:
 
 @check("live.cors_preflight")
 def cors_preflight(ctx: CheckContext) -> Outcome:
-    """A browser on a site not in frontend.origins is refused; the spec's own origins work."""
+    """The preflight a browser sends before a signed-in JSON request: it must pass from every
+    origin in frontend.origins, and fail from a site that is not one of them."""
     spec = ctx.need_spec()
     findings = []
     path = path_of(next(iter(spec.objects))) if spec.objects else "/auth/me"
-    headers = {"Origin": EVIL_ORIGIN, "Access-Control-Request-Method": "GET"}
-    response = _api(ctx).call("OPTIONS", path, headers=headers)
+    for origin in [o for o in spec.frontend.origins if o != "*"]:
+        response = _preflight(ctx, path, origin)
+        allowed = response.headers.get("access-control-allow-origin", "")
+        if response.status_code != 200 or allowed not in (origin, "*"):  # "*": found below
+            findings.append(
+                Finding(
+                    f"your frontend at {origin} cannot call the API: the browser's preflight "
+                    f"got {response.status_code} without its origin allowed (is it in the "
+                    "backend's CORS_ORIGINS? restart it after changing .env)",
+                    expected=f"200 with Access-Control-Allow-Origin: {origin}",
+                    actual=f"{response.status_code} {allowed or 'no Access-Control-Allow-Origin'}",
+                )
+            )
+    response = _preflight(ctx, path, EVIL_ORIGIN)
     allowed = response.headers.get("access-control-allow-origin", "")
     if allowed in ("*", EVIL_ORIGIN):
         findings.append(
@@ -68,7 +81,17 @@ def cors_preflight(ctx: CheckContext) -> Outcome:
                 actual=allowed,
             )
         )
-    return Outcome.of(findings, f"preflight from {EVIL_ORIGIN} to {path}")
+    return Outcome.of(findings, f"preflights to {path} from the frontend and from {EVIL_ORIGIN}")
+
+
+def _preflight(ctx: CheckContext, path: str, origin: str) -> Any:
+    """What a browser asks before a signed-in JSON POST from `origin`."""
+    headers = {
+        "Origin": origin,
+        "Access-Control-Request-Method": "POST",
+        "Access-Control-Request-Headers": "authorization,content-type",
+    }
+    return _api(ctx).call("OPTIONS", path, headers=headers)
 
 
 @check("live.outbox_closed")

@@ -4,8 +4,17 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PlainSerializer, model_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    PlainSerializer,
+    field_validator,
+    model_validator,
+)
 
+from wizard.spec.origins import normalise_origin
 from wizard.spec.rules import ACTIONS, NOBODY, Rule, parse_rule
 
 LoginMethod = Literal["email_password", "magic_link", "phone_otp"]
@@ -99,6 +108,13 @@ class Staging(_Strict):
 
 class Frontend(_Strict):
     origins: list[str] = Field(default_factory=lambda: ["http://localhost:5173"])
+
+    @field_validator("origins")
+    @classmethod
+    def _as_browsers_send_them(cls, origins: list[str]) -> list[str]:
+        # An address copied from the browser bar ends in "/"; the Origin header never does.
+        normalised = [origin if origin == "*" else normalise_origin(origin) for origin in origins]
+        return list(dict.fromkeys(normalised))
 
 
 class LaunchSpec(_Strict):

@@ -8,6 +8,7 @@ from typing import Any
 
 from wizard.spec import naming
 from wizard.spec.models import FieldSpec, LaunchSpec, ObjectSpec
+from wizard.spec.origins import origin_problem
 from wizard.spec.rules import ACTIONS
 
 Path = tuple[Any, ...]
@@ -105,13 +106,8 @@ def _check_origins(spec: LaunchSpec) -> Iterator[Problem]:
     for index, origin in enumerate(spec.frontend.origins):
         if origin == "*":
             continue
-        if not origin.startswith(("http://", "https://")) or origin.rstrip("/").count("/") > 2:
-            yield (
-                ("frontend", "origins", index),
-                (
-                    f"'{origin}' is not an origin; write scheme, host and port only, like https://app.example.com"
-                ),
-            )
+        if problem := origin_problem(origin):
+            yield ("frontend", "origins", index), problem
 
 
 def _check_objects(spec: LaunchSpec) -> Iterator[Problem]:

@@ -133,3 +133,10 @@ async def test_text_a_database_refuses_is_422_naming_the_field(
         url = f"{kind.path}/{record.id}"
         changed = await client.patch(url, content=json.dumps({field: text}), headers=headers)
         assert changed.status_code == 422, (field, changed.text)
+
+
+def test_origins_are_read_as_browsers_send_them():
+    from app.core.config import Settings
+
+    settings = Settings(cors_origins="https://App.Example.com/, http://localhost:5173")
+    assert settings.cors_origins == ["https://app.example.com", "http://localhost:5173"]
