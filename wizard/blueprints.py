@@ -22,6 +22,7 @@ from wizard import __version__
 from wizard.errors import BadInput, ShipyardError
 from wizard.paths import blueprints_dir
 from wizard.record import write_record
+from wizard.rls import compile_policies
 from wizard.spec import naming
 from wizard.spec.matrix import actors_for, expected_matrix, has_parent_owner, ownable
 from wizard.spec.models import FieldSpec, LaunchSpec, ObjectSpec
@@ -163,6 +164,10 @@ def blueprint_context(spec: LaunchSpec) -> dict[str, Any]:
             for heir in obj["heirs"]
         ]
         _policy_imports(obj, by_name)
+    # The same rules as PostgreSQL row-level security, for the initial migration.
+    rls_policies, rls_functions = compile_policies(spec, objects)
+    for obj in objects:
+        obj["rls_policies"] = rls_policies[obj["name"]]
     order = _dependency_order(spec)
     # References to a table created later (optional references in a circle) get their
     # foreign key once every table exists.
@@ -204,6 +209,7 @@ def blueprint_context(spec: LaunchSpec) -> dict[str, Any]:
         "objects": objects,
         "tables": [by_name[name] for name in order],
         "forward_refs": forward_refs,
+        "rls_functions": rls_functions,
         "matrix": matrix,
         "matrix_actors": {name: actors_for(spec, name) for name in spec.objects},
         "python_image": spec.staging.images.python,

@@ -1,0 +1,85 @@
+"""The spec's rules compiled to PostgreSQL row-level security (wizard/rls.py).
+
+These check the compiled SQL's shape; the rendered projects' own
+tests/test_row_level_security.py runs it on PostgreSQL against the permission matrix
+(tests/test_rendered_projects.py runs those suites).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from wizard.blueprints import blueprint_context
+from wizard.rls import identifier
+from wizard.spec import load_spec
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(scope="module")
+def studio() -> dict:
+    context = blueprint_context(load_spec(REPO / "examples" / "studio-booking.yaml"))
+    return {obj["name"]: obj for obj in context["objects"]} | {"": context}
+
+
+def policies(obj: dict) -> dict[str, dict]:
+    return {policy["name"]: policy for policy in obj["rls_policies"]}
+
+
+def test_each_term_is_a_permissive_policy_and_nobody_is_none(studio):
+    booking = policies(studio["Booking"])
+    # read: owner | owner_of(class) -> two SELECT policies, ORed by PostgreSQL
+    assert booking["read_owner"]["using"] == "owner_id = (select rls_caller())"
+    assert booking["read_owner_of_class"]["using"] == (
+        '"class_id" = any((select rls_owned_classes())::integer[])'
+    )
+    assert {p["command"] for p in booking.values()} == {
+        "SELECT",
+        "INSERT",
+        "UPDATE",
+        "DELETE",
+        "ALL",
+    }
+    assert booking["admin"]["command"] == "ALL"
+    studio_policies = policies(studio["Studio"])
+    assert studio_policies["read_public"]["using"] == "true"
+    assert studio_policies["update_role_admin"]["using"] == "(select rls_has_role('admin'))"
+
+
+def test_writes_are_checked_and_keep_the_owner(studio):
+    booking = policies(studio["Booking"])
+    assert booking["create_signed_in"]["check"] == (
+        "((select rls_caller()) IS NOT NULL) AND (owner_id IS NOT DISTINCT FROM (select rls_caller()))"
+    )
+    klass = policies(studio["Class"])
+    # create: owner_of(studio) on an object owned through its studio
+    assert klass["create_owner_of_studio"]["check"] == (
+        '("studio_id" = any((select rls_owned_studios())::integer[])) '
+        'AND (owner_id IS NOT DISTINCT FROM rls_owner_studios("studio_id"))'
+    )
+    assert klass["update_owner"]["check"].startswith("(owner_id = (select rls_caller())) AND")
+
+
+def test_lookups_are_security_definer_functions(studio):
+    functions = {fn["signature"]: fn["sql"] for fn in studio[""]["rls_functions"]}
+    assert set(functions) == {
+        "rls_caller()",
+        "rls_has_role(text)",
+        "rls_owned_studios()",
+        "rls_owner_studios(integer)",
+        "rls_owned_classes()",
+    }
+    assert "STABLE SECURITY DEFINER" in functions["rls_has_role(text)"]
+    assert "FROM users u WHERE u.id = rls_caller()" in functions["rls_has_role(text)"]
+    # Only tables a lookup reads get the policy that lets the lookups through.
+    assert "definer_lookup" in policies(studio["Studio"])
+    assert "definer_lookup" not in policies(studio["Booking"])
+
+
+def test_long_names_stay_postgresql_identifiers():
+    long = "rls_owned_" + "x" * 80
+    cut = identifier(long)
+    assert len(cut) == 63 and cut != identifier(long + "y")
+    assert identifier("short") == "short"
