@@ -203,6 +203,19 @@ def parse_spec(text: str, filename: str = "shipyard.yaml") -> LaunchSpec:
         raise SpecError(
             filename, [SpecProblem(_yaml_advice(exc.problem or ""), line=line)]
         ) from None
+    except yaml.reader.ReaderError as exc:
+        line = text.count("\n", 0, exc.position) + 1
+        character = f"U+{exc.character:04X}" if isinstance(exc.character, int) else "a character"
+        raise SpecError(
+            filename,
+            [
+                SpecProblem(
+                    f"this is not valid YAML: it holds {character}, a control character YAML "
+                    "does not allow; delete it (or write it as an escape in double quotes)",
+                    line=line,
+                )
+            ],
+        ) from None
     except yaml.YAMLError as exc:
         raise SpecError(filename, [SpecProblem(f"this is not valid YAML: {exc}")]) from None
     if located.problems:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import math
+import re
+import unicodedata
 from collections.abc import Iterator
 from typing import Any
 
@@ -29,6 +31,31 @@ _DEFAULT_TYPES: dict[str, tuple[type, ...]] = {
 INT_MIN, INT_MAX = -(2**31), 2**31 - 1
 MAX_STRING_LENGTH = 10_485_760
 _SLUG_HELP = "use lower-case letters a-z, digits and dashes, starting with a letter"
+
+
+# Characters founder text may not hold: control characters (a line break, a tab, NUL), line
+# and paragraph separators (line breaks to YAML and to some editors), lone surrogates (not text)
+# and the bidirectional embeddings, overrides and isolates that make code read in another order
+# than it runs ("Trojan Source"). Right-to-left marks (U+200E, U+200F), joiners and emoji are fine.
+_BIDI_CONTROLS = set(range(0x202A, 0x202F)) | set(range(0x2066, 0x206A))
+_IMAGE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._/:@-]{0,254}")
+_ORIGIN = re.compile(r"https?://(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+)(:[0-9]{1,5})?/?")
+
+
+_CONTROL_NAMES = {"\x00": "NUL", "\t": "a tab", "\n": "a line break", "\r": "a carriage return"}
+
+
+def text_problem(text: str, what: str) -> str | None:
+    """Why founder text cannot reach code, config or docs as it is, or None when it can."""
+    for char in text:
+        category = unicodedata.category(char)
+        if category in ("Cc", "Cs", "Zl", "Zp") or ord(char) in _BIDI_CONTROLS:
+            name = _CONTROL_NAMES.get(char) or unicodedata.name(char, "a control character")
+            return (
+                f"{what} holds U+{ord(char):04X} ({name.lower()}); "
+                "write it on one line with visible characters"
+            )
+    return None
 
 
 def name_problem(name: str, what: str) -> str | None:
@@ -74,8 +101,18 @@ def _check_app(spec: LaunchSpec) -> Iterator[Problem]:
         yield ("app", "title"), "the title is empty; write the app's name as people should see it"
     elif len(spec.app.title) > 100:
         yield ("app", "title"), "the title is longer than 100 characters; shorten it"
+    elif problem := text_problem(spec.app.title, "the title"):
+        yield ("app", "title"), problem
     if not naming.is_plain_name(spec.blueprint.replace("-", "_")):
         yield ("blueprint",), f"'{spec.blueprint}' is not a blueprint name; use fastapi"
+    for kind in ("python", "postgres"):
+        image = getattr(spec.staging.images, kind)
+        if not _IMAGE.fullmatch(image):
+            yield (
+                ("staging", "images", kind),
+                f"{image!r} is not an image name; write it like python:3.12-slim or "
+                "registry.example.com/team/python:3.12 (letters, digits and . _ / : @ - only)",
+            )
 
 
 def _check_roles(spec: LaunchSpec) -> Iterator[Problem]:
@@ -108,6 +145,13 @@ def _check_origins(spec: LaunchSpec) -> Iterator[Problem]:
             continue
         if problem := origin_problem(origin):
             yield ("frontend", "origins", index), problem
+        elif not _ORIGIN.fullmatch(origin):
+            # It is pasted into config, .env files and the README: no quotes, spaces or the like.
+            yield (
+                ("frontend", "origins", index),
+                f"{origin!r} has characters no origin has; write scheme, host and port only, "
+                "like https://app.example.com (an international domain in its xn-- form)",
+            )
 
 
 def _check_objects(spec: LaunchSpec) -> Iterator[Problem]:
@@ -217,6 +261,13 @@ def _check_default(path: Path, field: FieldSpec) -> Iterator[Problem]:
         yield (*path, "default"), f"the default {value!r} is outside min/max"
     elif field.type in _TEXTUAL and field.max_length is not None and len(value) > field.max_length:
         yield (*path, "default"), f"the default is longer than max_length ({field.max_length})"
+    elif field.type in _TEXTUAL and any(
+        char == "\x00" or unicodedata.category(char) == "Cs" for char in value
+    ):
+        yield (
+            (*path, "default"),
+            "the default holds NUL or a lone surrogate, which the database cannot store",
+        )
 
 
 def _check_owner(object_name: str, obj: ObjectSpec) -> Iterator[Problem]:
