@@ -2,13 +2,23 @@
 
 from __future__ import annotations
 
+import json
+import os
+import re
+import stat
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
+from typer.testing import CliRunner
 
+from wizard import envfile, monitoring
 from wizard.checklist import load_checklist
 from wizard.checklist.context import CheckContext, registered
 from wizard.checklist.runner import build_context, run_checklist
+from wizard.cli import app
+from wizard.errors import ExitCode
 
 SPEC = """
 app: {name: notes, title: Notes}
@@ -84,3 +94,133 @@ def test_shipyard_check_reports_the_monitoring_items(tmp_path):
     assert by_id["alert-destination"].status == "warn"
     assert by_id["alert-destination"].step_title == "Monitoring and alerts"
     assert by_id["error-monitoring"].status == "pass"
+
+
+# --- shipyard alert set ---------------------------------------------------------------------
+
+
+def local_project(tmp_path: Path) -> Path:
+    (tmp_path / ".env").write_text("ENVIRONMENT=development\nALERT_URL=\nSECRET_KEY=kept\n")
+    os.chmod(tmp_path / ".env", 0o644)
+    (tmp_path / "shipyard.yaml").write_text(SPEC + "staging: {target: local}\n")
+    (tmp_path / "pyproject.toml").write_text("[project]\nname = 'notes'\n")
+    (tmp_path / "app").mkdir()
+    return tmp_path
+
+
+def test_alert_set_stores_the_url_in_env_only(tmp_path):
+    project = local_project(tmp_path)
+    url = "json://127.0.0.1:9/hook?token=sekrit"
+    result = CliRunner().invoke(app, ["alert", "set", url, "-C", str(project)])
+    assert result.exit_code == 0, result.output
+    assert envfile.read_env(project) == {
+        "ENVIRONMENT": "development",
+        "ALERT_URL": url,
+        "SECRET_KEY": "kept",
+    }
+    assert stat.S_IMODE((project / ".env").stat().st_mode) == 0o600
+    assert "sekrit" not in result.stderr and "shipyard alert test" in result.stderr
+    again = CliRunner().invoke(
+        app, ["alert", "set", "mailto://a:b@example.com", "-C", str(project)]
+    )
+    assert again.exit_code == 0
+    assert (project / ".env").read_text().count("ALERT_URL=") == 1
+
+
+def test_alert_set_refuses_what_apprise_cannot_read(tmp_path):
+    project = local_project(tmp_path)
+    result = CliRunner().invoke(
+        app, ["alert", "set", "hooks.slack.com/services/sekrit", "-C", str(project)]
+    )
+    assert result.exit_code == int(ExitCode.BAD_INPUT)
+    assert "not an apprise URL" in result.stderr and "sekrit" not in result.stderr
+    assert envfile.read_env(project)["ALERT_URL"] == ""
+
+
+def test_p95_is_interpolated_from_the_buckets_like_prometheus():
+    text = (
+        'http_request_duration_seconds_bucket{le="0.1",method="GET",route="/a"} 90\n'
+        'http_request_duration_seconds_bucket{le="0.5",method="GET",route="/a"} 100\n'
+        'http_request_duration_seconds_bucket{le="+Inf",method="GET",route="/a"} 100\n'
+        'http_requests_total{method="GET",route="/a",status="200"} 97\n'
+        'http_requests_total{method="GET",route="/a",status="503"} 3\n'
+        'http_requests_total{method="GET",route="/metrics",status="200"} 7\n'
+    )
+    totals = monitoring._totals(monitoring.parse(text))
+    assert (totals["requests"], totals["5xx"]) == (100, 3)
+    p95 = monitoring._p95({k: v for k, v in totals.items() if k.startswith("le:")})
+    assert p95 == pytest.approx(0.3)
+
+
+# --- on a running staging: alert set, alert test, the launch check, status -----------------
+
+
+class Webhook:
+    """A local HTTP receiver for apprise's json:// alerts (one JSON body per alert)."""
+
+    def __init__(self) -> None:
+        self.messages: list[dict] = []
+        received = self.messages
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                length = int(self.headers.get("Content-Length") or 0)
+                received.append(json.loads(self.rfile.read(length)))
+                self.send_response(200)
+                self.end_headers()
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"json://127.0.0.1:{self.server.server_address[1]}/hook"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.mark.slow
+def test_alerts_reach_a_webhook_from_a_running_staging(tmp_path, monkeypatch):
+    """A spec nobody wrote by hand, on local staging: alert set, alert test, the launch
+    check's provoked error (within 10 s, with its request id), and status from the metrics."""
+    from random_specs import random_spec
+    from test_check_live import new_project
+
+    from wizard.checklist.model import Checklist
+    from wizard.staging import local
+
+    text, _ = random_spec(105)
+    project = new_project(text, tmp_path / "app")
+    webhook = Webhook()
+    runner = CliRunner()
+    try:
+        assert runner.invoke(app, ["alert", "set", webhook.url, "-C", str(project)]).exit_code == 0
+        local.up(project)
+        tested = runner.invoke(app, ["alert", "test", "-C", str(project)])
+        assert tested.exit_code == 0, tested.output
+        assert "test alert" in webhook.messages[-1]["title"]
+
+        monitoring_step = Checklist(version=1, steps=[load_checklist().step("monitoring")])
+        report = run_checklist(build_context(project=project), monitoring_step)
+        by_id = {item.id: item for item in report.items}
+        assert by_id["alert-destination"].status == "pass", by_id["alert-destination"]
+        [live] = [c for c in by_id["alert-destination"].checks if c.id == "live.alert_delivered"]
+        assert live.status == "pass", live
+        seconds = float(re.search(r"in ([\d.]+) s", live.note)[1])
+        assert seconds < 10
+        [alert] = [m for m in webhook.messages if "DeliberateError" in m["title"]]
+        assert re.search(r"shipyard-check-[0-9a-f]{12}", alert["message"])
+
+        status = runner.invoke(app, ["status", "-C", str(project), "--json"])
+        assert status.exit_code == 0, status.output
+        hour = json.loads(status.stdout)["last_hour"]
+        assert hour["requests"] >= 3 and hour["errors_5xx"] >= 1, hour
+        assert hour["latest_error"] == "DeliberateError on /dev/error"
+        assert hour["p95_seconds"] is not None
+        text_status = runner.invoke(app, ["status", "-C", str(project)])
+        assert "Latest error: DeliberateError on /dev/error" in text_status.stdout
+    finally:
+        local.down(project)
+        webhook.close()

@@ -88,3 +88,22 @@ def read_env(project: Path) -> dict[str, str]:
         if match:
             pairs[match["key"]] = match["value"].strip().strip("'\"")
     return pairs
+
+
+def set_value(project: Path, key: str, value: str) -> Path:
+    """Set KEY=value in project/.env (replacing the line, or appending it), kept at 0600."""
+    path = project / ENV_FILE
+    lines = path.read_text(encoding="utf-8").splitlines() if path.is_file() else []
+    done = False
+    for index, raw in enumerate(lines):
+        match = _LINE.match(raw.strip())
+        if match and match["key"] == key:
+            lines[index] = "" if done else f"{key}={value}"
+            done = True
+    if not done:
+        lines.append(f"{key}={value}")
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        handle.write("\n".join(lines) + "\n")
+    os.chmod(path, 0o600)
+    return path

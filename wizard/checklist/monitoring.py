@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import re
+import secrets
+import time
 from urllib.parse import urlsplit
 
 from wizard import envfile
 from wizard.checklist.context import CheckContext, check
-from wizard.checklist.results import Finding, Outcome
+from wizard.checklist.results import Finding, Outcome, Skip
 
 ALERT_URL = "ALERT_URL"
 SENTRY_DSN = "SENTRY_DSN"
@@ -71,3 +73,57 @@ def error_monitoring(ctx: CheckContext) -> Outcome:
             ]
         )
     return Outcome.of([], f"errors are sent to {parts.hostname} ({where})")
+
+
+ALERT_WAIT_SECONDS = 15.0
+
+
+@check("live.alert_delivered")
+def alert_delivered(ctx: CheckContext) -> Outcome:
+    """An error provoked on staging (POST /dev/error, admins only) reaches ALERT_URL."""
+    from wizard.checklist.live import json_of, session
+
+    if ctx.project is not None and not setting(ctx, ALERT_URL)[0]:
+        raise Skip(f"no {ALERT_URL} is set, so an alert could reach no one")
+    live = session(ctx)
+    admin = live.personas.get("admin")
+    if admin is None:
+        raise Skip(f"provoking an error needs admin credentials: {live.admin_problem}")
+    rid = f"shipyard-check-{secrets.token_hex(6)}"
+    started = time.monotonic()
+    answer = live.api.call("POST", "/dev/error", admin, headers={"X-Request-ID": rid})
+    if answer.status_code == 404:
+        return Outcome.of(
+            [
+                Finding(
+                    "the API has no POST /dev/error, so no error could be provoked: it predates "
+                    "alerts (run `shipyard update`) or runs with ENVIRONMENT=production"
+                )
+            ]
+        )
+    findings = []
+    if answer.status_code != 500:
+        findings.append(Finding(f"POST /dev/error answered {answer.status_code}", expected="500"))
+    if answer.headers.get("x-request-id") != rid:
+        findings.append(Finding("the error's answer does not carry its X-Request-ID"))
+    while time.monotonic() - started < ALERT_WAIT_SECONDS:
+        sent = json_of(live.api.call("GET", "/dev/alerts", admin))
+        mine = [
+            entry
+            for entry in (sent if isinstance(sent, list) else [])
+            if isinstance(entry, dict) and rid in (entry.get("request_ids") or [])
+        ]
+        if mine:
+            if mine[0].get("delivered"):
+                seconds = time.monotonic() - started
+                return Outcome.of(
+                    findings, f"the alert for request {rid} reached ALERT_URL in {seconds:.1f} s"
+                )
+            problem = mine[0].get("problem") or "the destination did not take it"
+            findings.append(Finding(f"the alert for a provoked error was not delivered: {problem}"))
+            return Outcome.of(findings)
+        time.sleep(0.5)
+    findings.append(
+        Finding(f"no alert was sent within {ALERT_WAIT_SECONDS:.0f} s of an unhandled error")
+    )
+    return Outcome.of(findings)

@@ -176,7 +176,50 @@ def status(
         )
     project = directory.resolve()
     staging = _staging_module(project, target).status(project)
-    _print_staging(staging, as_json or output_format == "json")
+    hour, problem = _last_hour(project, staging)
+    if as_json or output_format == "json":
+        data = staging.as_dict()
+        data["last_hour"] = hour.as_dict() if hour else {"problem": problem}
+        typer.echo(json.dumps(data, indent=2))
+        return
+    _print_staging(staging, False)
+    if hour is not None:
+        for line in _hour_lines(hour):
+            typer.echo(line)
+    elif problem and staging.running:
+        typer.echo(f"Last hour: unknown ({problem})")
+
+
+def _last_hour(project: Path, staging: Any) -> tuple[Any, str]:
+    """Requests, 5xx, p95 and the latest error from the running API's metrics, or why not."""
+    if not (staging.running and staging.api_url):
+        return None, "staging is not running"
+    from wizard import monitoring
+    from wizard.errors import ShipyardError
+
+    try:
+        return monitoring.last_hour(project, staging.api_url), ""
+    except ShipyardError as exc:
+        return None, exc.message
+    except Exception as exc:  # the API may predate metrics, or be restarting
+        return None, f"the metrics could not be read: {type(exc).__name__}: {exc}"
+
+
+def _hour_lines(hour: Any) -> list[str]:
+    import time
+
+    minutes = max(1, round((time.time() - hour.since) / 60))
+    window = "last hour" if minutes >= 59 else f"last {minutes} min"
+    p95 = "-" if hour.p95_seconds is None else f"{hour.p95_seconds * 1000:.0f} ms"
+    lines = [
+        f"Requests ({window}): {hour.requests}, {hour.errors_5xx} answered 5xx, p95 {p95}",
+    ]
+    if hour.latest_error:
+        ago = max(0, round((time.time() - (hour.latest_error_at or 0)) / 60))
+        lines.append(f"Latest error: {hour.latest_error}, {ago} min ago")
+    else:
+        lines.append("Latest error: none in the last hour")
+    return lines
 
 
 def _docker_staging() -> Any:

@@ -143,7 +143,7 @@ def ensure_secrets(project: Path) -> dict[str, str]:
     env = envfile.read_env(project)
     missing = {
         key: secrets.token_urlsafe(32 if key == "POSTGRES_PASSWORD" else 48)
-        for key in ("SECRET_KEY", "POSTGRES_PASSWORD")
+        for key in ("SECRET_KEY", "POSTGRES_PASSWORD", "METRICS_TOKEN")
         if not env.get(key)
     }
     if missing:

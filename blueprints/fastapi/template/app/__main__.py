@@ -1,4 +1,4 @@
-"""Command line: `python -m app create-admin --email E --password P`, `python -m app openapi`."""
+"""Command line: `python -m app create-admin --email E --password P`, `openapi`, `alert-test`."""
 
 import argparse
 import asyncio
@@ -31,6 +31,26 @@ async def create_admin(email: str, password: str) -> str:
     return outcome
 
 
+def alert_test(as_json: bool) -> int:
+    """Deliver one alert through the app's own settings; exit 0 only when it was accepted."""
+    import json
+
+    from app.core.alerts import alerter
+    from app.core.config import settings
+
+    problem = alerter.send_now(
+        f"{settings.app_name} ({settings.environment}): test alert",
+        "This is a test: alerts from your backend reach you here.",
+        "alert-test",
+    )
+    destination = settings.alert_url.split("://", 1)[0] + "://" if settings.alert_url else ""
+    if as_json:
+        print(json.dumps({"delivered": not problem, "problem": problem, "destination": destination}))
+    else:
+        print(f"Not delivered: {problem}." if problem else f"Delivered to {destination}.")
+    return 1 if problem else 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m app")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -39,7 +59,11 @@ def main(argv: list[str] | None = None) -> int:
     admin.add_argument("--password", required=True)
     openapi = commands.add_parser("openapi", help="print the OpenAPI document (openapi.json)")
     openapi.add_argument("--write", action="store_true", help="write it to openapi.json")
+    alert = commands.add_parser("alert-test", help="send a test alert to ALERT_URL now")
+    alert.add_argument("--json", action="store_true", help="print the outcome as JSON")
     args = parser.parse_args(argv)
+    if args.command == "alert-test":
+        return alert_test(args.json)
     if args.command == "openapi":
         from app.api.contract import document_text
 

@@ -228,3 +228,25 @@ async def test_the_ready_watcher_alerts_after_failing_and_on_recovery(webhook, m
         watcher.cancel()
         await gone.dispose()
     assert [entry["delivered"] for entry in alerts.recent()] == [True, True]
+
+
+def test_the_alert_test_command_reaches_the_destination_through_the_settings(tmp_path):
+    receiver = Webhook()
+    env = {**os.environ, "ALERT_URL": receiver.url, "MONITORING_DIR": str(tmp_path)}
+    try:
+        sent = subprocess.run(
+            [sys.executable, "-m", "app", "alert-test", "--json"],
+            cwd=PROJECT, env=env, capture_output=True, text=True, timeout=60, check=False,
+        )
+        assert sent.returncode == 0, sent.stderr
+        assert '"delivered": true' in sent.stdout
+        [message] = receiver.messages()
+        assert "test alert" in message["title"]
+        env["ALERT_URL"] = "not a url"
+        refused = subprocess.run(
+            [sys.executable, "-m", "app", "alert-test", "--json"],
+            cwd=PROJECT, env=env, capture_output=True, text=True, timeout=60, check=False,
+        )
+        assert refused.returncode == 1 and "not an apprise URL" in refused.stdout
+    finally:
+        receiver.close()

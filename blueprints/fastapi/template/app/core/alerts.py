@@ -85,8 +85,8 @@ class Alerter:
             self._start()
         self._wake.set()
 
-    def send_now(self, title: str, body: str, request_id: str) -> bool:
-        """Deliver one alert synchronously (the `alert-test` command); True when accepted."""
+    def send_now(self, title: str, body: str, request_id: str) -> str:
+        """Deliver one alert synchronously (`python -m app alert-test`); why not, or ""."""
         return deliver(Alert(scrub_text(title), scrub_text(body), [request_id], 1))
 
     def forget(self) -> None:
@@ -138,8 +138,10 @@ class Alerter:
         return Alert(group.title, body, ids, count)
 
 
-def deliver(alert: Alert) -> bool:
-    """Send through apprise to ALERT_URL; logs (and records) whether the destination took it."""
+def deliver(alert: Alert) -> str:
+    """Send through apprise to ALERT_URL; logs (and records) whether the destination took it.
+
+    Returns why it was not delivered, or "" when the destination accepted it."""
     url = settings.alert_url.strip()
     delivered = False
     problem = ""
@@ -159,7 +161,7 @@ def deliver(alert: Alert) -> bool:
         fields["problem"] = problem
     logger.warning("alert", extra={"fields": {**fields, "alert_request_ids": alert.request_ids}})
     _record({**fields, "request_ids": alert.request_ids, "at": time.time()})
-    return delivered
+    return problem
 
 
 def state_dir() -> Path:

@@ -47,6 +47,11 @@ POOL = Gauge(
     multiprocess_mode="livesum",
 )
 
+STARTED = Gauge(
+    "app_start_time_seconds", "When the oldest running worker started.", multiprocess_mode="livemin"
+)
+STARTED.set(time.time())
+
 
 def observe(method: str, route: str, status: int, seconds: float) -> None:
     REQUESTS.labels(method, route, str(status)).inc()
