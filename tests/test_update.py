@@ -226,3 +226,134 @@ def test_an_add_and_a_drop_of_one_type_needs_rename(project):
     renamed = update(project, "--yes", "--rename", "Studio.city=town")
     assert renamed.exit_code == 0, renamed.output
     assert "Studio.city renamed to town" in renamed.output
+
+
+# --- the migration from the spec diff, on a database holding records ------------------------
+
+REVIEW = (
+    "  Review:\n    owner: creator\n    fields:\n"
+    "      studio: {type: ref, to: Studio, required: true}\n"
+    "      stars: {type: int, min: 1, max: 5}\n"
+    "      body: text\n"
+    "    permissions: {read: public, create: signed_in, update: owner, delete: owner}\n"
+)
+NOW = "'2030-01-02 09:00:00'"
+
+
+def sql(url: str, statement: str) -> list[tuple[str, ...]]:
+    """Rows as text, from the SQLite file or PostgreSQL database at `url`."""
+    if url.startswith("sqlite:///"):
+        import sqlite3
+
+        with sqlite3.connect(url.removeprefix("sqlite:///")) as connection:
+            rows = connection.execute(statement).fetchall()
+        return [tuple("" if v is None else str(v) for v in row) for row in rows]
+    psql = shutil.which("psql") or "/usr/lib/postgresql/15/bin/psql"
+    done = subprocess.run(
+        [psql, "-At", "-F", "|", "-v", "ON_ERROR_STOP=1", "-c", statement, url],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return [tuple(line.split("|")) for line in done.stdout.splitlines()]
+
+
+def migrate(project: Path, url: str, *target: str) -> None:
+    import os
+    import sys
+
+    env = {**os.environ, "DATABASE_URL": url, "ENVIRONMENT": "development"}
+    done = subprocess.run(
+        [sys.executable, "-m", "alembic", *(target or ("upgrade", "head"))],
+        cwd=project,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+
+
+def updated(project: Path, *args: str) -> None:
+    result = update(project, "--yes", *args)
+    assert result.exit_code == 0, result.output
+    assert git(project, "status", "--porcelain") == ""
+
+
+def database_url(kind: str, tmp_path: Path, request: pytest.FixtureRequest) -> str:
+    if kind == "sqlite":
+        return f"sqlite:///{tmp_path / 'staging.db'}"
+    server = request.getfixturevalue("postgres")
+    return server.create_database(f"update_{tmp_path.name[-8:].lower()}".replace("-", "_"))
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("kind", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def test_five_spec_edits_migrate_a_database_and_keep_its_records(project, tmp_path, request, kind):
+    url = database_url(kind, tmp_path, request)
+    migrate(project, url)
+    sql(
+        url,
+        f"INSERT INTO studios (id, name, version, created_at, updated_at) VALUES (1, 'Loft', 1, {NOW}, {NOW})",
+    )
+    sql(
+        url,
+        f"INSERT INTO classes (id, studio_id, capacity, version, created_at, updated_at) VALUES (1, 1, 12, 1, {NOW}, {NOW})",
+    )
+
+    # 1. A new object referencing an old one, and a new field.
+    edit_spec(project, "staging:\n", REVIEW + "staging:\n")
+    add_note_field(project)
+    updated(project)
+    migrate(project, url)
+    sql(
+        url,
+        f"INSERT INTO reviews (id, studio_id, stars, body, version, created_at, updated_at) VALUES (1, 1, 4, 'Great', 1, {NOW}, {NOW})",
+    )
+
+    # 2. Two renames, one of them a reference: the values stay.
+    edit_spec(
+        project,
+        "      studio: {type: ref, to: Studio, required: true}\n      stars:",
+        "      venue: {type: ref, to: Studio, required: true}\n      rating:",
+    )
+    assert update(project, "--yes").exit_code == 2
+    updated(project, "--rename", "Review.studio=venue", "--rename", "Review.stars=rating")
+    migrate(project, url)
+    assert sql(url, "SELECT venue_id, rating FROM reviews") == [("1", "4")]
+
+    # 3. A rule change, a longer name, a field made required with a default, text to string.
+    edit_spec(project, "update: owner | role:admin", "update: role:admin")
+    edit_spec(project, "max_length: 120}", "max_length: 160}")
+    edit_spec(
+        project,
+        "      city: string\n",
+        "      city: {type: string, required: true, default: Berlin}\n",
+    )
+    edit_spec(project, "      body: text\n", "      body: {type: string, max_length: 500}\n")
+    assert update(project, "--yes").exit_code == 2  # text to string may cut values
+    updated(project, "--allow-data-loss")
+    migrate(project, url)
+    assert sql(url, "SELECT name, city FROM studios") == [("Loft", "Berlin")]
+    assert sql(url, "SELECT body FROM reviews") == [("Great",)]
+
+    # 4. A field removal: refused without --allow-data-loss, with nothing changed.
+    edit_spec(project, "      body: {type: string, max_length: 500}\n", "")
+    before = digest(project)
+    refused = update(project, "--yes")
+    assert refused.exit_code == 2 and "Review.body removed" in refused.output
+    assert digest(project) == before
+    updated(project, "--allow-data-loss")
+    migrate(project, url)
+    assert sql(url, "SELECT venue_id, rating FROM reviews") == [("1", "4")]
+
+    versions = sorted(p.name for p in (project / "alembic/versions").glob("*.py"))
+    assert len(versions) == 6, versions
+    if kind == "sqlite":
+        migrate(project, url, "downgrade", "0002_sign_in")
+        migrate(project, url)
+    # The project's own check that its models and migrations describe the same schema.
+    from tests.rendered_suite import run_suite
+
+    fresh = None if kind == "sqlite" else database_url(kind, tmp_path / "fresh", request)
+    run_suite(project, fresh, ["tests/test_migrations.py"])

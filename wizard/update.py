@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from wizard import repo
+from wizard import migrations, repo
 from wizard.errors import BadInput, ShipyardError
 from wizard.events import Event, EventSink, ignore
 from wizard.merge import SPEC_FILE, FileResult, merge_trees
@@ -40,6 +40,7 @@ class Plan:
     base_from: str  # "git" (the render Shipyard kept) or "render" (the recorded spec again)
     files: list[FileResult] = field(default_factory=list)
     refused: list[str] = field(default_factory=list)
+    migration: migrations.Migration | None = None
     new_render: Path | None = None  # the scratch folder with the new render (while open)
     _scratch: tempfile.TemporaryDirectory[str] | None = None
 
@@ -89,6 +90,14 @@ class Plan:
                 "removed": [f.path for f in self.files if f.action == "removed"],
                 "kept_deleted": [f.path for f in self.files if f.action == "kept_deleted"],
                 "conflicts": [f.as_json() for f in self.conflicts],
+            },
+            "migration": None
+            if self.migration is None
+            else {
+                "file": self.migration.path,
+                "revision": self.migration.revision,
+                "down_revision": self.migration.down_revision,
+                "operations": self.migration.operations,
             },
             "refused": list(self.refused),
         }
@@ -153,6 +162,13 @@ def plan_update(
         plan.new_render = theirs
         emit(Event("merge", "Merging the new render with your files"))
         plan.files = merge_trees(base, theirs, project, repo.project_files(project))
+        plan.migration = migrations.plan_migration(
+            record.spec, spec, changes, project, ruff_config=theirs / "pyproject.toml"
+        )
+        if plan.migration is not None:
+            plan.files.append(
+                FileResult(plan.migration.path, "added", plan.migration.text.encode(), 0o644)
+            )
     except BaseException:
         plan.close()
         raise

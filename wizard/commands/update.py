@@ -165,6 +165,9 @@ def _show(as_json: bool, data: dict[str, Any], plan: Any, dry_run: bool) -> None
         if files[key]:
             lines.append(f"{title}:")
             lines += [f"  {path}" for path in files[key]]
+    if plan.migration is not None:
+        lines.append(f"Migration {plan.migration.path}:")
+        lines += [f"  {words}" for words in plan.migration.operations]
     if plan.conflicts:
         lines.append("Conflicts (your edits and the new render touch the same lines):")
         lines += [
