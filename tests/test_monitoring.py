@@ -46,7 +46,11 @@ def run(check_id: str, project: Path, environ: dict[str, str] | None = None):
 def test_the_checklist_has_a_monitoring_step_with_both_items():
     step = load_checklist().step("monitoring")
     assert step.title == "Monitoring and alerts"
-    assert [item.id for item in step.items] == ["alert-destination", "error-monitoring"]
+    assert [item.id for item in step.items] == [
+        "alert-destination",
+        "metrics-private",
+        "error-monitoring",
+    ]
     assert "ALERT_URL" in step.item("alert-destination").why
     assert "shipyard alert set" in step.item("alert-destination").fix
 
@@ -208,6 +212,7 @@ def test_alerts_reach_a_webhook_from_a_running_staging(tmp_path, monkeypatch):
         assert by_id["alert-destination"].status == "pass", by_id["alert-destination"]
         [live] = [c for c in by_id["alert-destination"].checks if c.id == "live.alert_delivered"]
         assert live.status == "pass", live
+        assert by_id["metrics-private"].status == "pass", by_id["metrics-private"]
         seconds = float(re.search(r"in ([\d.]+) s", live.note)[1])
         assert seconds < 10
         [alert] = [m for m in webhook.messages if "DeliberateError" in m["title"]]

@@ -17,6 +17,7 @@ def next_steps(spec: LaunchSpec, where: str) -> list[tuple[str, str]]:
         (up, "starts staging and prints its addresses"),
         ("open the API address with /docs added to try every endpoint", ""),
         (f"{shipyard} check", "the launch checklist, against the running API"),
+        (f"{shipyard} alert set URL", "where alerts go: your email or a chat webhook"),
         (f"{shipyard} publish", "puts the project on GitHub"),
     ]
 

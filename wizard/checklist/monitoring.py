@@ -127,3 +127,41 @@ def alert_delivered(ctx: CheckContext) -> Outcome:
         Finding(f"no alert was sent within {ALERT_WAIT_SECONDS:.0f} s of an unhandled error")
     )
     return Outcome.of(findings)
+
+
+@check("live.metrics_private")
+def metrics_private(ctx: CheckContext) -> Outcome:
+    """GET /metrics is refused to anonymous callers and to signed-in users who are not admins."""
+    from wizard.checklist.live import Api, session
+
+    api = Api(ctx.need_url(), ctx.timeout, ctx.url_given)
+    try:
+        anonymous = api.call("GET", "/metrics")
+    finally:
+        api.close()
+    findings = []
+    if anonymous.status_code == 200:
+        findings.append(
+            Finding(
+                "GET /metrics answers without signing in: anyone can read the app's metrics",
+                actor="anonymous",
+                expected="401, 403 or 404",
+                actual="200",
+            )
+        )
+    note = f"GET /metrics answered {anonymous.status_code} to an anonymous caller"
+    try:
+        other = session(ctx).persona("other")
+    except Skip:
+        return Outcome.of(findings, note)
+    signed_in = session(ctx).api.call("GET", "/metrics", other)
+    if signed_in.status_code == 200:
+        findings.append(
+            Finding(
+                "GET /metrics answers any signed-in user, not only admins",
+                actor="other",
+                expected="403 or 404",
+                actual="200",
+            )
+        )
+    return Outcome.of(findings, f"{note}, {signed_in.status_code} to a signed-in user")
