@@ -5,29 +5,91 @@ import asyncio
 import sys
 from pathlib import Path
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 
-from app.core.db import SessionLocal, engine
+from app.auth.sessions import recent_sessions
+from app.core.db import SessionLocal, engine, utcnow
 from app.core.security import hash_password
-from app.models.users import User
+from app.models.users import Session, Token, User
+
+# Exit codes: 0 done, 2 refused (nothing changed; the message says what to run instead).
+REFUSED = 2
 
 
-async def create_admin(email: str, password: str) -> str:
-    """Create an admin, or make an existing user one (their password is left alone)."""
+class Refused(Exception):
+    """create-admin would have promoted a password the operator did not set."""
+
+
+async def create_admin(
+    email: str, password: str, *, reset_password: bool = False, promote_existing: bool = False
+) -> str:
+    """Create an admin. An address that already has an account is refused (Refused), since
+    whoever signed up with it chose its password: --reset-password gives it the password
+    given and ends its sessions; --promote-existing keeps its password, and only for an
+    account whose address was confirmed."""
     email = email.strip().lower()
-    async with SessionLocal() as db:
-        user = await db.scalar(select(User).where(User.email == email))
-        if user is None:
-            user = User(
-                email=email, password_hash=hash_password(password), email_verified=True, roles=[]
-            )
-            db.add(user)
-            outcome = f"Created admin {email}."
-        else:
-            outcome = f"{email} already had an account; it is now an admin."
-        user.roles = sorted({*user.roles, "admin"})
-        await db.commit()
-    await engine.dispose()
+    try:
+        async with SessionLocal() as db:
+            user = await db.scalar(select(User).where(User.email == email))
+            if user is None:
+                user = User(
+                    email=email,
+                    password_hash=hash_password(password),
+                    email_verified=True,
+                    roles=[],
+                )
+                db.add(user)
+                outcome = f"Created admin {email}."
+            elif reset_password:
+                now = utcnow()
+                ended = await db.execute(
+                    update(Session)
+                    .where(Session.user_id == user.id, Session.revoked_at.is_(None))
+                    .values(revoked_at=now)
+                )
+                await db.execute(
+                    update(Token)
+                    .where(Token.user_id == user.id, Token.used_at.is_(None))
+                    .values(used_at=now)
+                )
+                user.password_hash = hash_password(password)
+                user.email_verified = True  # the operator vouches for the address
+                user.is_active = True
+                count = ended.rowcount or 0
+                outcome = (
+                    f"{email} already had an account: it is now an admin, its password is the one "
+                    f"given, and its {count} open session{'s' if count != 1 else ''} ended."
+                )
+            elif promote_existing and user.email_verified and user.is_active:
+                outcome = (
+                    f"{email} already had an account with a confirmed address: it is now an admin "
+                    "and keeps its own password (the one given was not used)."
+                )
+            else:
+                confirmed = user.email_verified
+                await db.rollback()
+                if promote_existing:
+                    why = (
+                        "its address was never confirmed, so its password may be a stranger's"
+                        if not confirmed
+                        else "it is disabled"
+                    )
+                    raise Refused(
+                        f"{email} already has an account, and it was not promoted: {why}. "
+                        "Run again with --reset-password instead to make it an admin with the "
+                        "password given (its open sessions end)."
+                    )
+                raise Refused(
+                    f"{email} already has an account, whose password was not set by you; nothing "
+                    "changed. Run again with --reset-password to make it an admin with the password "
+                    "given (its open sessions end), or with --promote-existing to keep its password "
+                    "(only for a confirmed address you know is that person's)."
+                )
+            user.roles = sorted({*user.roles, "admin"})
+            await db.commit()
+            recent_sessions.forget(user_id=user.id)
+    finally:
+        await engine.dispose()
     return outcome
 
 
@@ -54,9 +116,20 @@ def alert_test(as_json: bool) -> int:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m app")
     commands = parser.add_subparsers(dest="command", required=True)
-    admin = commands.add_parser("create-admin", help="create or promote an admin account")
+    admin = commands.add_parser("create-admin", help="create an admin account")
     admin.add_argument("--email", required=True)
     admin.add_argument("--password", required=True)
+    existing = admin.add_mutually_exclusive_group()
+    existing.add_argument(
+        "--reset-password",
+        action="store_true",
+        help="if the address has an account: make it an admin with this password, ending its sessions",
+    )
+    existing.add_argument(
+        "--promote-existing",
+        action="store_true",
+        help="if the address has a confirmed account: make it an admin, keeping its password",
+    )
     openapi = commands.add_parser("openapi", help="print the OpenAPI document (openapi.json)")
     openapi.add_argument("--write", action="store_true", help="write it to openapi.json")
     alert = commands.add_parser("alert-test", help="send a test alert to ALERT_URL now")
@@ -76,7 +149,19 @@ def main(argv: list[str] | None = None) -> int:
     if not 8 <= len(args.password) <= 128:
         print("The password must be 8 to 128 characters long.", file=sys.stderr)
         return 2
-    print(asyncio.run(create_admin(args.email, args.password)))
+    try:
+        outcome = asyncio.run(
+            create_admin(
+                args.email,
+                args.password,
+                reset_password=args.reset_password,
+                promote_existing=args.promote_existing,
+            )
+        )
+    except Refused as refused:
+        print(refused, file=sys.stderr)
+        return REFUSED
+    print(outcome)
     return 0
 
 
