@@ -89,6 +89,13 @@ def test_a_new_field_reaches_the_code_and_hand_edits_survive(project):
     routes = project / "app/api/routes/booking.py"
     routes.write_text(routes.read_text() + "\n\n# Founder: bookings close at midnight.\n")
     (project / "app/mine.py").write_text('"""My own module."""\n')
+    hooks = project / "app/hooks/booking.py"
+    hooks.write_text(
+        hooks.read_text().replace(
+            '    """The checked values', '    values.setdefault("x", 1)\n    """The checked values'
+        )
+    )
+    own_hooks = hooks.read_text()
     git(project, "add", "-A")
     git(project, "commit", "-qm", "My edits")
     add_note_field(project)  # left uncommitted: the update commits it with the code
@@ -101,6 +108,7 @@ def test_a_new_field_reaches_the_code_and_hand_edits_survive(project):
     assert "note: Mapped[str | None] = mapped_column(String(200))" in model
     assert "# Founder: bookings close at midnight." in routes.read_text()
     assert (project / "app/mine.py").read_text() == '"""My own module."""\n'
+    assert hooks.read_text() == own_hooks
     assert git(project, "status", "--porcelain") == ""
     log = git(project, "log", "--format=%s", "-3").splitlines()
     assert log == [
@@ -199,7 +207,7 @@ def test_objects_added_and_removed_add_and_remove_their_files(project):
     )
     result = update(project)
     assert result.exit_code == 0, result.output
-    for package in ("models", "schemas", "policies", "api/routes"):
+    for package in ("models", "schemas", "policies", "api/routes", "hooks"):
         assert (project / "app" / package / "review.py").is_file()
     assert git(project, "status", "--porcelain") == ""
 
@@ -212,6 +220,7 @@ def test_objects_added_and_removed_add_and_remove_their_files(project):
     removed = update(project, "--allow-data-loss")
     assert removed.exit_code == 0, removed.output
     assert not (project / "app/models/review.py").exists()
+    assert (project / "app/hooks/review.py").is_file()  # the founder's code stays
     assert git(project, "status", "--porcelain") == ""
 
 

@@ -17,8 +17,9 @@ from wizard.record import RECORD_FILE
 
 SPEC_FILE = "shipyard.yaml"
 # Written once, then the founder's (or the database's) alone: a migration that ran must never
-# change, so the spec's later changes reach the database as new migrations instead.
-WRITE_ONCE = ("alembic/versions/",)
+# change, so the spec's later changes reach the database as new migrations instead; the hooks
+# modules are the founder's own code.
+WRITE_ONCE = ("alembic/versions/", "app/hooks/")
 LABELS = ("yours (working tree)", "last render", "new render")
 
 
