@@ -14,9 +14,19 @@ def next_steps(spec: LaunchSpec, where: str) -> list[tuple[str, str]]:
     up = f"{shipyard} up" + (" --target local" if spec.staging.target == "local" else "")
     return [
         (f"cd {shlex.quote(where)}", ""),
-        (up, "starts staging and prints its addresses"),
+        (up, "starts staging, prints its URLs and admin"),
         ("open the API address with /docs added to try every endpoint", ""),
         (f"{shipyard} check", "the launch checklist, against the running API"),
+        *(
+            [
+                (
+                    f"{shipyard} grant EMAIL {spec.roles[0]}",
+                    "gives a person a role (users lists them)",
+                )
+            ]
+            if spec.roles
+            else []
+        ),
         (f"{shipyard} alert set URL", "where alerts go: your email or a chat webhook"),
         (f"{shipyard} publish", "puts the project on GitHub"),
     ]

@@ -98,6 +98,16 @@ def promote(project: Path, target: str, user_id: int) -> None:
         raise Skip("the test admin could not be made inside staging")
 
 
+def run_app_command(project: Path, target: str, argv: list[str]) -> str:
+    """Run one of the app's own commands (`python -m app ...`) inside the project's running
+    staging; its output. Skip with the reason when it cannot run or fails."""
+    if target == "local":
+        return _run_local(project, argv)
+    if target == "docker":
+        return _run_docker(project, argv)
+    raise Skip(f"Shipyard cannot run the app's commands on a {target} staging")
+
+
 def forget(project: Path) -> None:
     """Drop remembered credentials that no longer work (the database was reset)."""
     (project / ".shipyard" / STATE_FILE).unlink(missing_ok=True)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -91,6 +92,12 @@ def up(
         ) from None
     finally:
         display.close()
+    if staging.running:
+        from wizard.commands.people import say_staging_admin
+
+        admin = say_staging_admin(project, staging.target)
+        if admin is not None:
+            staging = replace(staging, details={**staging.details, "admin": admin})
     _print_staging(staging, as_json)
 
 
@@ -155,6 +162,9 @@ def down(
         )
     confirm(as_typed(question), yes, "down --volumes")
     stopped = module.down(project, on_event=show_event, volumes=True)
+    from wizard.people import forget_admin
+
+    forget_admin(project, module.TARGET)  # it lived in the data just deleted
     typer.echo("stopped, data deleted" if stopped else "not running")
 
 

@@ -94,6 +94,19 @@ async def test_only_admins_grant_roles(client, people):
     assert me.json()["roles"] == ["admin"]
 
 
+async def test_only_admins_list_people_and_find_one_by_email(client, people):
+    assert (await client.get("/admin/users")).status_code == 401
+    denied = await client.get("/admin/users", headers=people["other"].headers)
+    assert denied.status_code == 403
+    listed = await client.get("/admin/users", headers=people["admin"].headers)
+    assert listed.status_code == 200
+    emails = [user["email"] for user in listed.json()["items"]]
+    assert people["other"].user.email in emails and listed.json()["total"] == len(emails)
+    other = people["other"].user.email.upper()  # addresses are found whatever their case
+    found = await client.get("/admin/users", params={"email": other}, headers=people["admin"].headers)
+    assert [user["id"] for user in found.json()["items"]] == [people["other"].user.id]
+
+
 async def test_unknown_roles_are_refused(client, people):
     url = f"/admin/users/{people['other'].user.id}/roles"
     response = await client.put(url, json={"roles": ["wizard"]}, headers=people["admin"].headers)

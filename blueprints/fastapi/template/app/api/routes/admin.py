@@ -1,15 +1,32 @@
-"""What only admins do: grant roles."""
+"""What only admins do: see who has an account, and grant roles."""
 
-from fastapi import APIRouter
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+from sqlalchemy import func, select
 
 from app.api.contract import errors
 from app.api.deps import AdminUser, SessionDep
-from app.api.records import RecordId, not_found
+from app.api.records import Limit, Offset, RecordId, not_found
 from app.auth.sessions import recent_sessions
 from app.models.users import User
-from app.schemas.auth import RolesForm, UserOut
+from app.schemas.auth import RolesForm, UserList, UserOut
 
 router = APIRouter(prefix="/admin", tags=["admin"])
+Email = Annotated[str | None, Query(max_length=320, description="Only the account with this email")]
+
+
+@router.get("/users", response_model=UserList, responses=errors(401, 403, 422))
+async def list_users(
+    admin: AdminUser, db: SessionDep, email: Email = None, limit: Limit = 50, offset: Offset = 0
+) -> dict[str, object]:
+    """Everyone with an account and their roles, newest first (`shipyard users` shows it)."""
+    query = select(User)
+    if email is not None:
+        query = query.where(User.email == email.strip().lower())
+    total = await db.scalar(select(func.count()).select_from(query.subquery()))
+    page = query.order_by(User.id.desc()).limit(limit).offset(offset)
+    return {"items": (await db.scalars(page)).all(), "total": total or 0}
 
 
 @router.put("/users/{user_id}/roles", response_model=UserOut, responses=errors(401, 403, 404, 422))
