@@ -220,7 +220,9 @@ def test_the_cli_shows_the_screen_only_at_a_terminal_without_format_or_plain(
     monkeypatch.setattr(tui, "run_check", fake_screen)
     monkeypatch.setattr(check, "can_prompt", lambda: True)
     monkeypatch.setattr(check, "_tty_out", lambda: True)
-    monkeypatch.setattr(check, "_report_format", lambda chosen, ci, allowed, plain=False: chosen or "text")
+    monkeypatch.setattr(
+        check, "_report_format", lambda chosen, ci, allowed, plain=False: chosen or "text"
+    )
     (project / ".gitignore").write_text(".venv/\n")
     runner = CliRunner()
     on_screen = runner.invoke(app, ["check", "-C", str(project), "--static"])
