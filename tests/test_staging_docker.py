@@ -151,6 +151,9 @@ def test_up_through_the_cli_prints_plain_progress_and_the_urls(project):
     assert "Reusing the API" in result.stderr
     assert "API:    http://127.0.0.1:" in result.stdout
     assert "Docs:   http://127.0.0.1:" in result.stdout
+    # The staging admin, made once inside the API container, and where its password is.
+    assert "Admin: admin@example.com (password in " in result.stdout
+    assert (project / ".shipyard" / "admin-docker.json").is_file()
 
 
 @docker_test

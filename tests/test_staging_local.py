@@ -25,12 +25,11 @@ from wizard.staging import local
 
 FAKE_UVICORN = textwrap.dedent(
     """
-    import argparse, http.server, json, os, sys
+    import argparse, http.server, json, os, socket, sys
 
     parser = argparse.ArgumentParser()
     parser.add_argument("app")
-    parser.add_argument("--host")
-    parser.add_argument("--port", type=int)
+    parser.add_argument("--fd", type=int)  # the listening socket Shipyard bound for it
     args = parser.parse_args()
     if os.environ.get("FAKE_API_CRASH"):
         sys.exit("ImportError: the app is broken on purpose")
@@ -45,7 +44,9 @@ FAKE_UVICORN = textwrap.dedent(
             self.wfile.write(body)
 
     print("Uvicorn running", flush=True)
-    http.server.HTTPServer((args.host, args.port), Handler).serve_forever()
+    server = http.server.HTTPServer(("127.0.0.1", 0), Handler, bind_and_activate=False)
+    server.socket = socket.socket(fileno=args.fd)
+    server.serve_forever()
     """
 )
 

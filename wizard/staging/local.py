@@ -58,32 +58,31 @@ def up(project: Path, on_event: EventSink | None = None) -> Staging:
         "apply the database migrations",
     )
 
-    moved: str | None = None
-    for attempt in range(3):
-        port, why = _port(project, taken=attempt > 0)
-        if why:
-            moved = why
-            emit(Event("port", why))
-        emit(Event("start", f"Starting the API on http://{HOST}:{port}"))
-        process = _start(project, python, env, port)
-        url = f"http://{HOST}:{port}"
-        _write_state(project, {"pid": process.pid, "port": port, "api_url": url})
-        try:
-            problem = _wait_healthy(url, process, HEALTH_TIMEOUT)
-        except BaseException:  # Ctrl-C while waiting: leave nothing running behind
-            _stop_pid(process.pid)
-            _state_path(project).unlink(missing_ok=True)
-            raise
-        if problem is None:
-            emit(Event("ready", f"The API answers at {url}"))
-            running = status(project)
-            if moved:
-                running.details["moved"] = moved
-            return running
+    # Shipyard binds the port itself and hands the socket to uvicorn (--fd): between choosing
+    # a port and serving on it nobody else can take it, and /health is asked of our API only.
+    listener, moved = _listen(project)
+    port = int(listener.getsockname()[1])
+    if moved:
+        emit(Event("port", moved))
+    url = f"http://{HOST}:{port}"
+    emit(Event("start", f"Starting the API on {url}"))
+    with listener:
+        process = _start(project, python, env, listener)
+    _write_state(project, {"pid": process.pid, "port": port, "api_url": url})
+    try:
+        problem = _wait_healthy(url, process, HEALTH_TIMEOUT)
+    except BaseException:  # Ctrl-C while waiting: leave nothing running behind
         _stop_pid(process.pid)
         _state_path(project).unlink(missing_ok=True)
-        if "address already in use" not in _log_tail(project).lower():
-            break
+        raise
+    if problem is None:
+        emit(Event("ready", f"The API answers at {url}"))
+        running = status(project)
+        if moved:
+            running.details["moved"] = moved
+        return running
+    _stop_pid(process.pid)
+    _state_path(project).unlink(missing_ok=True)
     raise ShipyardError(
         f"The API did not start: {problem}.\n{_log_tail(project)}",
         hint=f"The full log is in {_log_path(project)}. Fix what it says, then run `shipyard up` again.",
@@ -208,38 +207,44 @@ def ensure_venv(project: Path, emit: EventSink = ignore) -> Path:
 # --- helpers --------------------------------------------------------------------------------
 
 
-def _port(project: Path, taken: bool = False) -> tuple[int, str | None]:
-    """This project's port, and why it moved if it did: chosen once, kept in .shipyard/, and
-    changed only when another program holds it (the frontend keeps the same address)."""
+def _listen(project: Path) -> tuple[socket.socket, str | None]:
+    """A listening socket on this project's port, and why the port moved if it did: chosen
+    once, kept in .shipyard/, changed only when another program holds it (so the frontend
+    keeps the same address)."""
     path = state_dir(project) / PORT_FILE
     try:
         stored: int | None = int(path.read_text(encoding="utf-8").strip())
     except (OSError, ValueError):
         stored = None
-    if stored is not None and not taken and _is_free(stored):
-        return stored, None
-    if stored is None and not taken and _is_free(PREFERRED_PORT):
-        port = PREFERRED_PORT
-    else:
-        port = free_port()
+    listener = _bound(stored if stored is not None else PREFERRED_PORT) or _bound(0)
+    if listener is None:
+        raise ShipyardError(
+            f"Could not listen on any port of {HOST}.",
+            hint="Stop some programs that listen on ports, then run `shipyard up` again.",
+        )
+    port = int(listener.getsockname()[1])
     path.write_text(f"{port}\n", encoding="utf-8")
     if stored is None or stored == port:
-        return port, None
-    return port, (
+        return listener, None
+    return listener, (
         f"Port {stored} is taken by another program, so the API moved to port {port} and keeps "
         f"it from now on: tell your frontend the new address, http://{HOST}:{port}"
     )
 
 
-def _is_free(port: int) -> bool:
-    """Nothing listens on `port` (a port our own last run just left is free again)."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn binds
-        try:
-            sock.bind((HOST, port))
-        except OSError:
-            return False
-    return True
+def _bound(port: int) -> socket.socket | None:
+    """A socket listening on `port` of 127.0.0.1 (0: any free one), or None when it is taken."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(
+        socket.SOL_SOCKET, socket.SO_REUSEADDR, 1
+    )  # as uvicorn binds: TIME_WAIT is free
+    try:
+        sock.bind((HOST, port))
+        sock.listen(2048)
+    except OSError:
+        sock.close()
+        return None
+    return sock
 
 
 def free_port() -> int:
@@ -303,16 +308,20 @@ def _run(
         )
 
 
-def _start(project: Path, python: Path, env: dict[str, str], port: int) -> subprocess.Popen[bytes]:
+def _start(
+    project: Path, python: Path, env: dict[str, str], listener: socket.socket
+) -> subprocess.Popen[bytes]:
     log = _log_path(project)
+    fd = listener.fileno()
     with log.open("wb") as out:  # this run's log only, so its tail explains this run
         return subprocess.Popen(
-            [str(python), "-m", "uvicorn", "app.main:app", "--host", HOST, "--port", str(port)],
+            [str(python), "-m", "uvicorn", "app.main:app", "--fd", str(fd)],
             cwd=project,
             env=env,
             stdin=subprocess.DEVNULL,
             stdout=out,
             stderr=subprocess.STDOUT,
+            pass_fds=(fd,),
             start_new_session=True,  # survives the shell that ran `shipyard up`
         )
 
