@@ -140,3 +140,13 @@ def test_origins_are_read_as_browsers_send_them():
 
     settings = Settings(cors_origins="https://App.Example.com/, http://localhost:5173")
     assert settings.cors_origins == ["https://app.example.com", "http://localhost:5173"]
+
+
+@pytest.mark.parametrize("object_name", list(KINDS)[:1])
+async def test_a_method_the_path_lacks_is_405_naming_all_it_has(client, admin, object_name):
+    path = KINDS[object_name].path
+    listed = await client.put(path, headers=admin.headers)
+    assert listed.status_code == 405
+    assert listed.headers["Allow"] == "GET, POST"
+    one = await client.put(f"{path}/1", headers=admin.headers)
+    assert one.headers["Allow"] == "GET, PATCH, DELETE"

@@ -1,13 +1,18 @@
 """The OpenAPI document as a contract: readable operation ids and every error documented."""
 
+import re
+from functools import cache
 from typing import Any
 
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
+from starlette.exceptions import HTTPException
 
 from app.schemas.common import Problem
 
 _MEANING = {
-    400: "The link or code is invalid, used or expired.",
+    400: "The body is not JSON text, or the link or code is invalid, used or expired.",
     401: "Not signed in, or the sign-in has ended: sign in (again).",
     403: "Signed in, but not allowed to do this (`detail` says the rule).",
     404: "There is no such record, or this person may not see it.",
@@ -31,6 +36,32 @@ def errors(*statuses: int) -> dict[int | str, dict[str, Any]]:
         if status in _HEADERS:
             declared[status]["headers"] = _HEADERS[status]
     return declared
+
+
+def signed_out_too(public: bool) -> dict[str, Any] | None:
+    """`openapi_extra=` for a route whose rule lets anyone in: the bearer token is optional."""
+    return {"security": [{}]} if public else None
+
+
+async def method_not_allowed(request: Request, error: HTTPException) -> JSONResponse:
+    """405 naming every method the document gives the path (Starlette names only those of
+    the first route that matched it)."""
+    methods = [
+        method
+        for pattern, methods in _methods_by_path(request.app)
+        if pattern.fullmatch(request.url.path)
+        for method in methods
+    ]
+    allow = ", ".join(methods) or (error.headers or {}).get("Allow", "")
+    return JSONResponse({"detail": "Method Not Allowed"}, 405, headers={"Allow": allow})
+
+
+@cache
+def _methods_by_path(app: FastAPI) -> list[tuple[re.Pattern[str], list[str]]]:
+    return [
+        (re.compile(re.sub(r"\\{[^}]+\\}", "[^/]+", re.escape(path))), [m.upper() for m in item])
+        for path, item in app.openapi()["paths"].items()
+    ]
 
 
 def operation_id(route: APIRoute) -> str:

@@ -29,7 +29,7 @@ async def list_users(
     return {"items": (await db.scalars(page)).all(), "total": total or 0}
 
 
-@router.put("/users/{user_id}/roles", response_model=UserOut, responses=errors(401, 403, 404, 422))
+@router.put("/users/{user_id}/roles", response_model=UserOut, responses=errors(400, 401, 403, 404, 422))
 async def set_roles(user_id: RecordId, form: RolesForm, admin: AdminUser, db: SessionDep) -> User:
     """Replace a user's roles (unknown roles are refused with a 422)."""
     user = await db.get(User, user_id)

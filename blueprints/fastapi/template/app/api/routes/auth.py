@@ -11,7 +11,7 @@ from app.schemas.auth import RefreshForm, TokenPair, UserOut
 router = APIRouter(prefix="/auth", tags=["auth"])
 
 
-@router.post("/refresh", response_model=TokenPair, responses=errors(401, 422, 429))
+@router.post("/refresh", response_model=TokenPair, responses=errors(400, 401, 422, 429))
 async def refresh(form: RefreshForm, request: Request, db: SessionDep) -> TokenPair:
     """A new access token and a new refresh token; the one sent is used up."""
     await limits.hit(limits.REFRESH_PER_IP, limits.client_ip(request))
