@@ -5,15 +5,29 @@ from __future__ import annotations
 import re
 from collections import deque
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from wizard.errors import ShipyardError
 from wizard.events import Event, EventSink
 from wizard.staging import engine
-from wizard.staging.plan import Plan
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     import docker
+
+
+class ImageTarget(Protocol):
+    """What building the API image needs: staging's Plan, or a production deploy's target."""
+
+    @property
+    def project(self) -> Path: ...
+    @property
+    def image(self) -> str: ...
+    @property
+    def python_image(self) -> str: ...
+    def labels(self, service: str | None = None) -> dict[str, str]: ...
+
 
 _STEP = re.compile(r"^Step (\d+)/(\d+) : (.*)$")
 OUTPUT_LINES_SHOWN = 25
@@ -62,7 +76,7 @@ def ensure_image(client: docker.DockerClient, image: str, emit: EventSink, what:
                 )
 
 
-def build_api_image(client: docker.DockerClient, plan: Plan, emit: EventSink) -> str:
+def build_api_image(client: docker.DockerClient, plan: ImageTarget, emit: EventSink) -> str:
     """Build the project's Dockerfile into the API image, streaming progress; returns the image id."""
     emit(Event("build", f"Building the API image from {plan.project / 'Dockerfile'}"))
     step = ""
@@ -135,7 +149,7 @@ def _error_text(message: dict[str, Any]) -> str:
     return str(message.get("error", "unknown error")).strip()
 
 
-def _build_failed(plan: Plan, step: str, output: deque[str], error: str) -> ShipyardError:
+def _build_failed(plan: ImageTarget, step: str, output: deque[str], error: str) -> ShipyardError:
     lines = [f"The API image did not build: {error}"]
     if step:
         lines.append(f"The failing step: {step}")
