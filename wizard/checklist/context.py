@@ -68,6 +68,7 @@ def registered() -> dict[str, CheckFunction]:
     """Every known check, after importing the modules that define them."""
     from wizard.checklist import (  # noqa: F401 - they register on import
         files,
+        headers,
         login_probes,
         monitoring,
         permissions,

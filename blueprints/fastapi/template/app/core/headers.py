@@ -1,0 +1,68 @@
+"""Security headers on every response, and no caching of anything that may carry a secret.
+
+- X-Content-Type-Options: nosniff, X-Frame-Options: DENY and a Content-Security-Policy that
+  loads nothing (the API answers JSON; /docs gets the Swagger UI it needs from its CDN).
+- Referrer-Policy: no-referrer, Cross-Origin-Opener-Policy: same-origin.
+- Strict-Transport-Security in production, only over HTTPS (directly, or as a proxy in
+  TRUSTED_PROXIES reports with X-Forwarded-Proto): over plain HTTP it would mean nothing.
+- Cache-Control: no-store (and Pragma: no-cache) on every response that does not set its own:
+  token responses (RFC 6749 section 5.1), sign-in codes in the outbox, and everyone's private
+  records must never sit in a browser's or a proxy's cache.
+"""
+
+from starlette.datastructures import Headers, MutableHeaders
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from app.core.config import settings
+
+API_POLICY = "default-src 'none'; frame-ancestors 'none'"
+# FastAPI's Swagger UI: its script and styles from jsDelivr, an inline start-up script, the
+# FastAPI favicon, and calls back to this API.
+DOCS_POLICY = (
+    "default-src 'none'; script-src 'unsafe-inline' https://cdn.jsdelivr.net; "
+    "style-src 'unsafe-inline' https://cdn.jsdelivr.net; img-src data: https://fastapi.tiangolo.com; "
+    "connect-src 'self'; frame-ancestors 'none'"
+)
+HSTS = "max-age=63072000; includeSubDomains"
+DOCS_PATHS = ("/docs", "/docs/oauth2-redirect")
+
+
+class SecurityHeadersMiddleware:
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        policy = DOCS_POLICY if scope.get("path") in DOCS_PATHS else API_POLICY
+        https = settings.environment == "production" and _over_https(scope)
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = MutableHeaders(scope=message)
+                headers.setdefault("X-Content-Type-Options", "nosniff")
+                headers.setdefault("X-Frame-Options", "DENY")
+                headers.setdefault("Content-Security-Policy", policy)
+                headers.setdefault("Referrer-Policy", "no-referrer")
+                headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
+                if "cache-control" not in headers:
+                    headers["Cache-Control"] = "no-store"
+                    headers["Pragma"] = "no-cache"
+                if https:
+                    headers.setdefault("Strict-Transport-Security", HSTS)
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
+
+
+def _over_https(scope: Scope) -> bool:
+    if scope.get("scheme") == "https":
+        return True
+    from app.auth.limits import from_trusted_proxy
+
+    client = scope.get("client")
+    if not client or not from_trusted_proxy(client[0]):
+        return False
+    forwarded = Headers(scope=scope).get("x-forwarded-proto", "")
+    return forwarded.split(",")[-1].strip().lower() == "https"

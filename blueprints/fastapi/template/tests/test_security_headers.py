@@ -1,0 +1,69 @@
+"""Security headers on every answer; nothing that may carry a token is cached."""
+
+from httpx import ASGITransport, AsyncClient
+
+from app.core.config import settings
+from app.main import app
+
+EXPECTED = {
+    "x-content-type-options": "nosniff",
+    "x-frame-options": "DENY",
+    "referrer-policy": "no-referrer",
+    "cache-control": "no-store",
+}
+
+
+def assert_secure(response) -> None:
+    for name, value in EXPECTED.items():
+        assert response.headers.get(name) == value, (response.request.url, name, response.headers)
+    assert "frame-ancestors 'none'" in response.headers["content-security-policy"]
+
+
+async def test_every_kind_of_answer_carries_the_headers(client):
+    answers = [
+        await client.get("/health"),
+        await client.get("/no/such/route"),
+        await client.post("/auth/refresh", json={}),
+        await client.post("/auth/refresh", json={"refresh_token": "x" * 43}),
+        await client.get("/auth/me"),
+        await client.options("/health"),
+    ]
+    assert {a.status_code for a in answers} >= {200, 401, 404, 422}
+    for answer in answers:
+        assert_secure(answer)
+    assert answers[0].headers["content-security-policy"].startswith("default-src 'none'")
+
+
+async def test_token_responses_are_never_cached(client, people):
+    refreshed = await client.post("/auth/refresh", json={"refresh_token": people["owner"].refresh_token})
+    assert refreshed.status_code == 200 and "access_token" in refreshed.json()
+    assert refreshed.headers["cache-control"] == "no-store"
+    assert refreshed.headers["pragma"] == "no-cache"  # RFC 6749 section 5.1
+    outbox = await client.get("/dev/outbox", headers=people["admin"].headers)
+    assert outbox.headers["cache-control"] == "no-store"
+
+
+async def test_the_docs_page_may_load_swagger_ui_and_nothing_else(client):
+    docs = await client.get("/docs")
+    assert docs.status_code == 200
+    policy = docs.headers["content-security-policy"]
+    assert "https://cdn.jsdelivr.net" in policy and "frame-ancestors 'none'" in policy
+    assert "cdn.jsdelivr.net/npm/swagger-ui-dist" in docs.text
+
+
+async def test_hsts_only_in_production_and_only_over_https(monkeypatch):
+    async def ask(base_url: str, client=("203.0.113.5", 5000), headers=None):
+        transport = ASGITransport(app=app, client=client)
+        async with AsyncClient(transport=transport, base_url=base_url) as caller:
+            return (await caller.get("/health", headers=headers or {})).headers
+
+    assert "strict-transport-security" not in await ask("https://test")  # development
+    monkeypatch.setattr(settings, "environment", "production")
+    assert (await ask("https://test"))["strict-transport-security"].startswith("max-age=")
+    assert "strict-transport-security" not in await ask("http://test")
+    # Behind a TLS-terminating proxy: believed only from a trusted one.
+    forwarded = {"X-Forwarded-Proto": "https"}
+    assert "strict-transport-security" not in await ask("http://test", headers=forwarded)
+    monkeypatch.setattr(settings, "trusted_proxies", ["10.0.0.0/8"])
+    behind = await ask("http://test", client=("10.0.0.2", 5000), headers=forwarded)
+    assert behind["strict-transport-security"].startswith("max-age=")
