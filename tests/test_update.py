@@ -366,3 +366,53 @@ def test_five_spec_edits_migrate_a_database_and_keep_its_records(project, tmp_pa
 
     fresh = None if kind == "sqlite" else database_url(kind, tmp_path / "fresh", request)
     run_suite(project, fresh, ["tests/test_migrations.py"])
+
+
+# --- what names `shipyard update` is true --------------------------------------------------
+
+
+def test_restore_puts_back_the_blueprints_file_over_a_hand_edit(project):
+    dockerfile = project / "Dockerfile"
+    rendered = dockerfile.read_bytes()
+    dockerfile.write_text(dockerfile.read_text().replace("USER ", "# USER "))
+    git(project, "commit", "-qam", "Run as root")
+    assert "Nothing to update" in update(project).output  # an edit is not undone unasked
+    result = update(project, "--restore", "Dockerfile")
+    assert result.exit_code == 0, result.output
+    assert dockerfile.read_bytes() == rendered
+    assert git(project, "log", "-1", "--format=%s").strip() == (
+        "Restore Dockerfile as the fastapi blueprint renders it"
+    )
+    missing = update(project, "--restore", "no/such/file.py")
+    assert missing.exit_code == 2 and "renders no such file" in missing.output
+
+
+def test_every_restore_the_launch_checklist_suggests_names_a_rendered_file(pristine):
+    import re
+
+    text = (REPO / "checklists" / "launch.yaml").read_text() + (
+        REPO / "wizard" / "staging" / "plan.py"
+    ).read_text()
+    suggested = re.findall(r"shipyard update((?: --restore \S+?)+)`", text)
+    paths = [p for group in suggested for p in group.split(" --restore ") if p not in ("", "FILE")]
+    assert len(paths) >= 4, suggested
+    for path in paths:
+        assert (pristine / path.strip()).is_file(), path
+
+
+def test_edit_shows_the_plan_and_applies_it_when_asked(project, monkeypatch):
+    def edit_spec(spec, folder):
+        changed = spec.model_copy(deep=True)
+        changed.objects["Studio"].fields["phone"] = type(changed.objects["Studio"].fields["city"])(
+            type="string", max_length=30
+        )
+        return changed
+
+    monkeypatch.setattr("wizard.commands.project.can_prompt", lambda: True)
+    monkeypatch.setattr("wizard.tui.edit_spec", edit_spec)
+    result = CliRunner().invoke(app, ["edit", "-C", str(project)], input="y\n")
+    assert result.exit_code == 0, result.output
+    assert "Studio.phone added" in result.output and "Apply it now?" in result.output
+    assert "phone" in (project / "app/models/studio.py").read_text()
+    assert git(project, "status", "--porcelain") == ""
+    assert git(project, "log", "-1", "--format=%s").startswith("Update from shipyard.yaml")

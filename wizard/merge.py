@@ -28,7 +28,7 @@ class FileResult:
     """What the update does to one file."""
 
     path: str
-    action: str  # updated, merged, added, removed, conflict, kept_deleted
+    action: str  # updated, merged, added, removed, restored, conflict, kept_deleted
     content: bytes | None = None  # the file's new bytes; None to delete it (or leave it alone)
     mode: int | None = None
     conflicts: int = 0
@@ -36,7 +36,7 @@ class FileResult:
 
     @property
     def writes(self) -> bool:
-        return self.action in ("updated", "merged", "added", "removed") or (
+        return self.action in ("updated", "merged", "added", "removed", "restored") or (
             self.action == "conflict" and self.content is not None
         )
 
@@ -152,3 +152,30 @@ def merge_file(ours: bytes, base: bytes, theirs: bytes) -> tuple[bytes, int]:
             hint="Check that git is installed (git --version).",
         )
     return done.stdout, done.returncode
+
+
+def restore(
+    results: list[FileResult], theirs: Path, project: Path, wanted: list[str]
+) -> tuple[list[FileResult], list[str]]:
+    """Take the new render's version of each wanted file or folder, whatever is on disk.
+
+    Returns the results with those files replaced, and a sentence for each wanted path the
+    render does not have.
+    """
+    their_files = _files(theirs)
+    problems: list[str] = []
+    chosen: dict[str, FileResult] = {}
+    for item in wanted:
+        prefix = item.strip("/").removeprefix("./")
+        matches = [p for p in their_files if p == prefix or p.startswith(prefix + "/")]
+        matches = [p for p in matches if p not in (SPEC_FILE, RECORD_FILE)]
+        if not matches:
+            problems.append(f"--restore {item}: the blueprint renders no such file or folder")
+        for path in matches:
+            content = their_files[path].read_bytes()
+            mine = project / path
+            if mine.is_file() and mine.read_bytes() == content:
+                continue
+            chosen[path] = FileResult(path, "restored", content, _mode(their_files[path]))
+    kept = [r for r in results if r.path not in chosen]
+    return sorted(kept + list(chosen.values()), key=lambda r: r.path), problems

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from wizard import migrations, repo
+from wizard import merge, migrations, repo
 from wizard.errors import BadInput, ShipyardError
 from wizard.events import Event, EventSink, ignore
 from wizard.merge import SPEC_FILE, FileResult, merge_trees
@@ -44,9 +44,11 @@ class Plan:
     new_render: Path | None = None  # the scratch folder with the new render (while open)
     _scratch: tempfile.TemporaryDirectory[str] | None = None
 
+    restoring: list[str] = field(default_factory=list)
+
     @property
     def nothing_to_do(self) -> bool:
-        return not self.changes and not self.blueprint_changed
+        return not self.changes and not self.blueprint_changed and not self.restoring
 
     @property
     def conflicts(self) -> list[FileResult]:
@@ -54,8 +56,14 @@ class Plan:
 
     @property
     def message(self) -> str:
-        subject = summary_line(self.changes)
+        if self.changes:
+            subject = summary_line(self.changes)
+        elif self.restoring:
+            subject = f"Restore {', '.join(self.restoring)} as the {self.spec.blueprint} blueprint renders it"
+        else:
+            subject = f"Update to the {self.spec.blueprint} blueprint's new version"
         lines = [f"- {change.text}" for change in self.changes]
+        lines += [f"- restored {path} as the blueprint renders it" for path in self.restoring]
         if self.blueprint_changed:
             lines.append(
                 f"- the {self.spec.blueprint} blueprint changed "
@@ -89,6 +97,7 @@ class Plan:
                 "added": [f.path for f in self.files if f.action == "added"],
                 "removed": [f.path for f in self.files if f.action == "removed"],
                 "kept_deleted": [f.path for f in self.files if f.action == "kept_deleted"],
+                "restored": [f.path for f in self.files if f.action == "restored"],
                 "conflicts": [f.as_json() for f in self.conflicts],
             },
             "migration": None
@@ -129,6 +138,7 @@ def plan_update(
     renames: list[Rename] | None = None,
     since: Path | None = None,
     on_event: EventSink | None = None,
+    restore: list[str] | None = None,
 ) -> Plan:
     """Work out the update; the caller must `close()` the plan (it holds a scratch folder)."""
     from wizard import blueprints
@@ -146,6 +156,7 @@ def plan_update(
     blueprint_changed = bool(record.blueprint_version) and record.blueprint_version != current
     plan = Plan(project, record, spec, changes, blueprint_changed, base_from="render")
     plan.refused = _unknown_renames(record.spec, spec, renames or [])
+    plan.restoring = list(restore or [])
     if plan.nothing_to_do:
         return plan
     plan._scratch = tempfile.TemporaryDirectory(prefix="shipyard-update-")
@@ -162,6 +173,9 @@ def plan_update(
         plan.new_render = theirs
         emit(Event("merge", "Merging the new render with your files"))
         plan.files = merge_trees(base, theirs, project, repo.project_files(project))
+        if plan.restoring:
+            plan.files, problems = merge.restore(plan.files, theirs, project, plan.restoring)
+            plan.refused += problems
         plan.migration = migrations.plan_migration(
             record.spec, spec, changes, project, ruff_config=theirs / "pyproject.toml"
         )

@@ -315,6 +315,7 @@ def spec_matches_code(ctx: CheckContext) -> Outcome:
     """Rendering shipyard.yaml again gives the files on disk: the code does what the spec says."""
     from wizard import blueprints
     from wizard.errors import ShipyardError
+    from wizard.merge import write_once
 
     project = ctx.need_project()
     spec = ctx.need_spec()
@@ -326,7 +327,9 @@ def spec_matches_code(ctx: CheckContext) -> Outcome:
             blueprints.render(spec, fresh)
         except ShipyardError as exc:
             raise Skip(f"the spec could not be rendered again: {exc.message}") from None
-        rendered = _files(fresh)
+        # Migrations that ran and the hooks modules are written once (wizard/merge.py): the
+        # project's own from then on, so they are not compared.
+        rendered = {path for path in _files(fresh) if not write_once(path)}
         on_disk = _files(project)
         missing = sorted(rendered - on_disk)
         changed = sorted(

@@ -94,11 +94,37 @@ def edit(
     os.replace(temporary, spec_file)
     typer.echo(str(spec_file))
     typer.secho(
-        as_typed(
-            "Saved shipyard.yaml. Commit it, and run `shipyard update` to apply it to the code."
-        ),
+        as_typed("Saved shipyard.yaml. What `shipyard update` would do:"), err=True, fg="green"
+    )
+    _offer_update(project)
+
+
+def _offer_update(project: Path) -> None:
+    """Show the update's plan on stderr and, at a terminal, offer to apply it now."""
+    from wizard.commands.update import run_update
+    from wizard.errors import ShipyardError
+
+    try:
+        planned = run_update(project, dry_run=True, err=True)
+    except ShipyardError as exc:  # not a rendered project, say; the spec is saved all the same
+        typer.secho(f"`shipyard update` cannot plan here: {exc.message}", err=True)
+        if exc.hint:
+            typer.secho(exc.hint, err=True)
+        return
+    if planned != 0:
+        typer.secho(
+            as_typed("Nothing was applied: run `shipyard update` with the options named above."),
+            err=True,
+        )
+        return
+    if can_prompt() and typer.confirm("Apply it now?", default=True, err=True):
+        code = run_update(project, err=True)
+        if code:
+            raise typer.Exit(code)
+        return
+    typer.secho(
+        as_typed("Run `shipyard update` to apply it (it commits shipyard.yaml with the code)."),
         err=True,
-        fg="green",
     )
 
 

@@ -46,6 +46,15 @@ def update(
         bool,
         typer.Option("--continue", help="Commit an update whose conflicts you resolved."),
     ] = False,
+    restore: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--restore",
+            metavar="PATH",
+            help="Put back the blueprint's version of a file or folder, over your edits "
+            "(repeatable).",
+        ),
+    ] = None,
     since: Annotated[
         Path | None,
         typer.Option(
@@ -59,22 +68,56 @@ def update(
 
     Exit codes: 0 applied (or nothing to do), 1 conflicts or a failed step, 2 refused.
     """
+    code = run_update(
+        directory,
+        yes=yes,
+        dry_run=dry_run,
+        allow_data_loss=allow_data_loss,
+        rename=rename or [],
+        as_json=output is Format.json,
+        abort=abort,
+        resume=resume,
+        since=since,
+        restore=restore or [],
+    )
+    if code:
+        raise typer.Exit(code)
+
+
+def run_update(
+    directory: Path,
+    *,
+    yes: bool = False,
+    dry_run: bool = False,
+    allow_data_loss: bool = False,
+    rename: list[str] | None = None,
+    as_json: bool = False,
+    abort: bool = False,
+    resume: bool = False,
+    since: Path | None = None,
+    restore: list[str] | None = None,
+    err: bool = False,
+) -> int:
+    """`shipyard update` itself, for the command and for `shipyard edit`; the exit code.
+
+    With `err` the plan goes to stderr (when stdout already carries another command's data).
+    """
     from wizard import update as core
     from wizard.spec.diff import data_loss, parse_rename, rename_candidates
 
-    as_json = output is Format.json
     if abort:
         restored = core.abort_update(directory)
         _say(
             as_json,
             {"aborted": True, "restored": restored},
             f"Aborted: {len(restored)} files are back as they were before the update.",
+            err,
         )
-        return
+        return 0
     if resume:
         sha = core.continue_update(directory)
-        _say(as_json, {"committed": sha}, f"Committed the update as {sha[:12]}.")
-        return
+        _say(as_json, {"committed": sha}, f"Committed the update as {sha[:12]}.", err)
+        return 0
     try:
         renames = [parse_rename(text) for text in rename or []]
     except ValueError as exc:
@@ -82,31 +125,31 @@ def update(
     if not dry_run:
         core.refuse_in_progress(directory.resolve())
     events = None if as_json else show_event
-    plan = core.plan_update(directory, renames, since=since, on_event=events)
+    plan = core.plan_update(directory, renames, since=since, on_event=events, restore=restore)
     with plan:
         asked = _ask_renames(plan, yes or dry_run or not can_prompt())
         if asked:
             renames += asked
             plan.close()
-            plan = core.plan_update(directory, renames, since=since, on_event=events)
+            plan = core.plan_update(
+                directory, renames, since=since, on_event=events, restore=restore
+            )
         plan.refused += _refusals(plan, rename_candidates, data_loss, allow_data_loss)
         data = plan.as_json()
         if dry_run:
             data["dry_run"] = True
-            code = 2 if plan.refused else (1 if plan.conflicts else 0)
-            _show(as_json, data, plan, dry_run=True)
-            raise typer.Exit(code)
+            _show(as_json, data, plan, dry_run=True, err=err)
+            return 2 if plan.refused else (1 if plan.conflicts else 0)
         if plan.refused:
-            _show(as_json, data, plan, dry_run=True)
-            raise typer.Exit(int(ExitCode.BAD_INPUT))
+            _show(as_json, data, plan, dry_run=True, err=err)
+            return int(ExitCode.BAD_INPUT)
         if plan.nothing_to_do:
-            _show(as_json, data, plan, dry_run=False)
-            return
+            _show(as_json, data, plan, dry_run=False, err=err)
+            return 0
         outcome = core.apply_update(plan, on_event=events)
         data["committed"] = outcome.committed
-        _show(as_json, data, plan, dry_run=False)
-        if outcome.conflicts:
-            raise typer.Exit(int(ExitCode.FAILURE))
+        _show(as_json, data, plan, dry_run=False, err=err)
+        return int(ExitCode.FAILURE) if outcome.conflicts else 0
 
 
 def _ask_renames(plan: Any, no_questions: bool) -> list[Any]:
@@ -138,19 +181,18 @@ def _refusals(plan: Any, rename_candidates: Any, data_loss: Any, allow: bool) ->
     return refused
 
 
-def _say(as_json: bool, data: dict[str, Any], text: str) -> None:
-    if as_json:
-        typer.echo(json.dumps(data, indent=2))
-    else:
-        typer.echo(text)
+def _say(as_json: bool, data: dict[str, Any], text: str, err: bool) -> None:
+    typer.echo(json.dumps(data, indent=2) if as_json else text, err=err)
 
 
-def _show(as_json: bool, data: dict[str, Any], plan: Any, dry_run: bool) -> None:
+def _show(as_json: bool, data: dict[str, Any], plan: Any, dry_run: bool, err: bool) -> None:
     if as_json:
-        typer.echo(json.dumps(data, indent=2))
+        typer.echo(json.dumps(data, indent=2), err=err)
         return
     if plan.nothing_to_do:
-        typer.echo("Nothing to update: shipyard.yaml and the blueprint are as last rendered.")
+        typer.echo(
+            "Nothing to update: shipyard.yaml and the blueprint are as last rendered.", err=err
+        )
         return
     lines = ["Spec changes:"] + [f"  {change.text}" for change in plan.changes]
     if plan.blueprint_changed:
@@ -161,6 +203,7 @@ def _show(as_json: bool, data: dict[str, Any], plan: Any, dry_run: bool) -> None
         ("Files added", "added"),
         ("Files removed", "removed"),
         ("Deleted by you, left deleted", "kept_deleted"),
+        ("Restored as the blueprint renders them", "restored"),
     ):
         if files[key]:
             lines.append(f"{title}:")
@@ -186,7 +229,7 @@ def _show(as_json: bool, data: dict[str, Any], plan: Any, dry_run: bool) -> None
             "Nothing was committed. Resolve the <<<<<<< markers in the files above, then run "
             "`shipyard update --continue`; or `shipyard update --abort` to put every file back."
         )
-    typer.echo("\n".join(lines))
+    typer.echo("\n".join(lines), err=err)
 
 
 def register(app: typer.Typer) -> None:

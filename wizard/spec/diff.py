@@ -194,8 +194,6 @@ def _object_changes(name: str, before: Any, after: Any, renames: list[Rename]) -
 
 def summary_line(changes: list[Change]) -> str:
     """A commit subject for the changes, at most about 72 characters."""
-    if not changes:
-        return "Update from shipyard.yaml: the blueprint changed"
     words = "; ".join(change.text for change in changes)
     subject = f"Update from shipyard.yaml: {words}"
     if len(subject) <= 72:

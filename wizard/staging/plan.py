@@ -121,7 +121,7 @@ def load_plan(project: Path) -> Plan:
     if not (project / "Dockerfile").is_file():
         raise BadInput(
             f"{project} has no Dockerfile, so there is nothing to build for Docker staging.",
-            hint="Re-render the project with `shipyard update`, or use `--target local`.",
+            hint="Put it back with `shipyard update --restore Dockerfile`, or use `--target local`.",
         )
     spec = load_spec(spec_path)
     env = ensure_secrets(project)
