@@ -131,18 +131,22 @@ def main(argv: list[str] | None = None) -> int:
         help="if the address has a confirmed account: make it an admin, keeping its password",
     )
     openapi = commands.add_parser("openapi", help="print the OpenAPI document (openapi.json)")
-    openapi.add_argument("--write", action="store_true", help="write it to openapi.json")
+    openapi.add_argument(
+        "--write", action="store_true", help="write openapi.json and client/api.ts from it"
+    )
     alert = commands.add_parser("alert-test", help="send a test alert to ALERT_URL now")
     alert.add_argument("--json", action="store_true", help="print the outcome as JSON")
     args = parser.parse_args(argv)
     if args.command == "alert-test":
         return alert_test(args.json)
     if args.command == "openapi":
-        from app.api.contract import document_text
+        from app.api.contract import client_text, document_text
 
         if args.write:
             project = Path(__file__).resolve().parent.parent
             (project / "openapi.json").write_text(document_text(), encoding="utf-8")
+            (project / "client").mkdir(exist_ok=True)
+            (project / "client" / "api.ts").write_text(client_text(), encoding="utf-8")
         else:
             sys.stdout.write(document_text())
         return 0

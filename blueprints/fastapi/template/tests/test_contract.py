@@ -9,7 +9,7 @@ import re
 
 import pytest
 
-from app.api.contract import document_text
+from app.api.contract import client_text, document_text
 from app.main import app
 from app.schemas.common import INT_MAX
 from tests.conftest import PROJECT
@@ -55,6 +55,15 @@ def test_the_committed_openapi_json_is_the_apps():
     assert committed.is_file(), f"openapi.json is missing: {regenerate}"
     assert json.loads(committed.read_text(encoding="utf-8")) == json.loads(document_text()), (
         f"openapi.json is not what the app serves (a route or a schema changed): {regenerate}"
+    )
+
+
+def test_the_committed_typescript_client_is_the_documents():
+    committed = PROJECT / "client" / "api.ts"
+    regenerate = "run `python -m app openapi --write`, commit it, and copy it to the frontend"
+    assert committed.is_file(), f"client/api.ts is missing: {regenerate}"
+    assert committed.read_text(encoding="utf-8") == client_text(), (
+        f"client/api.ts is not generated from the app's document: {regenerate}"
     )
 
 

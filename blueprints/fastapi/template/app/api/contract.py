@@ -78,3 +78,12 @@ def document_text() -> str:
     from app.main import app
 
     return json.dumps(app.openapi(), indent=2, ensure_ascii=False) + "\n"
+
+
+def client_text() -> str:
+    """client/api.ts as committed: the typed TypeScript client, from the same document."""
+    import json
+
+    from app.api.typescript import client_text as from_document
+
+    return from_document(json.loads(document_text()))
