@@ -158,3 +158,17 @@ def test_caddy_accepts_the_caddyfile(project: Path, tmp_path: Path, domain: str 
     assert result.returncode == 0, result.stderr
     adapted = json.loads(result.stdout)
     assert "http" in adapted["apps"]
+
+
+def test_an_admin_address_gets_a_generated_password_kept_from_the_api(project: Path) -> None:
+    plan = load_deploy_plan(project, admin_email="founder@example.com")
+    assert plan.secrets["ADMIN_EMAIL"] == "founder@example.com"
+    assert len(plan.secrets["ADMIN_PASSWORD"]) >= 24
+    assert not {"ADMIN_EMAIL", "ADMIN_PASSWORD"} & set(plan.api_secrets())
+    assert {"ADMIN_EMAIL", "ADMIN_PASSWORD", "SECRET_KEY"} <= set(plan.admin_secrets())
+    again = load_deploy_plan(project, admin_email="someone-else@example.com")
+    assert again.secrets == plan.secrets  # created once: the first address stays
+    job = json.dumps(specs.admin(plan, "img:prod-1", []))
+    assert plan.secrets["ADMIN_PASSWORD"] not in job and "founder@example.com" not in job
+    with pytest.raises(BadInput, match="not an email address"):
+        load_deploy_plan(project, admin_email="founder")

@@ -211,7 +211,8 @@ def test_deploy_replicas_limits_secrets_updates_rollback_and_down(swarm_client, 
 
     # First deploy: asks nothing with --yes (it may initialise the swarm).
     first = _shipyard(
-        "deploy", "-C", str(project), "--replicas", "3", "--http-port", str(port), "--yes", "--json"
+        *("deploy", "-C", str(project), "--replicas", "3", "--http-port", str(port)),
+        *("--admin-email", "founder@example.com", "--yes", "--json"),
     )
     assert first.returncode == 0, first.stderr[-4000:]
     result = json.loads(first.stdout)
@@ -232,6 +233,22 @@ def test_deploy_replicas_limits_secrets_updates_rollback_and_down(swarm_client, 
         ]
         assert [c.status_code for c in codes[:10]] == [401] * 10, [c.text for c in codes]
         assert codes[10].status_code == 429
+        # The admin was created (once: one job task), and signs in through the proxy. After
+        # signing out, every replica refuses the token within SESSION_CACHE_SECONDS (5 s).
+        admin = client.api.tasks(filters={"service": f"shipyard-{app}-prod-admin"})
+        assert [t["Status"]["State"] for t in admin] == ["complete"]
+        password = read_secrets(project)["ADMIN_PASSWORD"]
+        login = http.post(
+            "/auth/login", json={"email": "founder@example.com", "password": password}
+        )
+        assert login.status_code == 200, login.text
+        bearer = {"Authorization": f"Bearer {login.json()['access_token']}"}
+        seen = [http.get("/auth/me", headers=bearer) for _ in range(9)]  # each replica caches it
+        assert {r.status_code for r in seen} == {200} and "admin" in seen[0].json()["roles"]
+        assert http.post("/auth/logout", headers=bearer).status_code == 204
+        time.sleep(5.5)
+        after = [http.get("/auth/me", headers=bearer).status_code for _ in range(12)]
+        assert after == [401] * 12, after
     api_containers = client.containers.list(
         filters={"label": f"com.docker.swarm.service.name=shipyard-{app}-prod-api"}
     )
@@ -266,6 +283,7 @@ def test_deploy_replicas_limits_secrets_updates_rollback_and_down(swarm_client, 
     again = _shipyard("deploy", "-C", str(project), "--json")
     assert again.returncode == 0, again.stderr[-4000:]
     assert json.loads(again.stdout)["changed"] is False
+    assert json.loads(again.stdout)["changes"]["admin"] == "unchanged"
     assert {
         s["Spec"]["Name"]: s["Version"]["Index"]
         for s in client.api.services(filters={"label": f"{LABEL_APP}={app}"})

@@ -58,6 +58,13 @@ def deploy(
     https_port: Annotated[
         int | None, typer.Option("--https-port", help="The proxy's HTTPS port (default 443).")
     ] = None,
+    admin_email: Annotated[
+        str | None,
+        typer.Option(
+            "--admin-email",
+            help="Create this admin once (its password is generated into .shipyard/production.env).",
+        ),
+    ] = None,
     yes: YesOption = False,
     as_json: JsonOption = False,
 ) -> None:
@@ -73,6 +80,7 @@ def deploy(
             domain=domain,
             http_port=http_port,
             https_port=https_port,
+            admin_email=admin_email,
             confirm_init=_asker(yes),
             on_event=show_event,
         )
@@ -107,7 +115,7 @@ def status(directory: DirOption = Path("."), as_json: JsonOption = False) -> Non
         return
     typer.echo(f"URL: {found['url']}")
     for role, service in found["services"].items():
-        if role == "migrate":
+        if role in ("migrate", "admin"):
             typer.echo(f"{role:8} {service['state']:10} {service['image']}")
             continue
         update = f"  update: {service['update']}" if service["update"] else ""
@@ -118,7 +126,7 @@ def status(directory: DirOption = Path("."), as_json: JsonOption = False) -> Non
 
 @app.command("logs")
 def logs(
-    service: Annotated[str, typer.Argument(help="api, db, migrate or proxy.")] = "api",
+    service: Annotated[str, typer.Argument(help="api, db, migrate, admin or proxy.")] = "api",
     directory: DirOption = Path("."),
     follow: Annotated[bool, typer.Option("--follow", "-f", help="Keep printing.")] = False,
     tail: Annotated[int, typer.Option("--tail", "-n", help="Lines from the end.")] = 200,

@@ -31,6 +31,8 @@ API_PORT = 8000
 DB_PORT = 5432
 ROLES = ("db", "migrate", "api", "proxy")
 
+# Values only the database or the admin job reads.
+_NOT_FOR_THE_API = frozenset({"POSTGRES_PASSWORD", "ADMIN_EMAIL", "ADMIN_PASSWORD"})
 _LINE = re.compile(r"^(?P<key>[A-Za-z_][A-Za-z0-9_]*)=(?P<value>.*)$")
 _DB_NAME = re.compile(r"[^a-z0-9_]")
 
@@ -97,9 +99,16 @@ class DeployPlan:
 
     def api_secrets(self) -> dict[str, str]:
         """What the API and the migration read from /run/secrets: every setting but the DB's."""
-        values = {k: v for k, v in self.secrets.items() if k != "POSTGRES_PASSWORD"}
+        values = {k: v for k, v in self.secrets.items() if k not in _NOT_FOR_THE_API}
         values["DATABASE_URL"] = self.database_url()
         return dict(sorted(values.items()))
+
+    def admin_secrets(self) -> dict[str, str]:
+        """What the one-off `python -m app create-admin` job reads; empty without an admin."""
+        if not self.secrets.get("ADMIN_EMAIL"):
+            return {}
+        keys = ("ADMIN_EMAIL", "ADMIN_PASSWORD")
+        return {**self.api_secrets(), **{k: self.secrets[k] for k in keys}}
 
     def db_secrets(self) -> dict[str, str]:
         return {"POSTGRES_PASSWORD": self.secrets["POSTGRES_PASSWORD"]}
@@ -117,6 +126,7 @@ def load_deploy_plan(
     domain: str | None = None,
     http_port: int | None = None,
     https_port: int | None = None,
+    admin_email: str | None = None,
 ) -> DeployPlan:
     """Read the spec and the production secrets (generating the ones that are missing)."""
     project = Path(project).resolve()
@@ -143,8 +153,13 @@ def load_deploy_plan(
             f"--domain {domain!r} is not a domain name.",
             hint="For example: --domain api.example.com",
         )
+    if admin_email is not None and not re.fullmatch(r"[^@\s]+@[^@\s]+\.[^@\s]+", admin_email):
+        raise BadInput(
+            f"--admin-email {admin_email!r} is not an email address.",
+            hint="For example: --admin-email founder@example.com",
+        )
     spec = load_spec(spec_path)
-    values = ensure_production_secrets(project)
+    values = ensure_production_secrets(project, admin_email)
     return DeployPlan(
         project=project,
         app=spec.app.name,
@@ -177,14 +192,24 @@ def read_secrets(project: Path) -> dict[str, str]:
     return values
 
 
-def ensure_production_secrets(project: Path) -> dict[str, str]:
-    """The production settings file's values, after adding a strong value for each one missing."""
+def ensure_production_secrets(project: Path, admin_email: str | None = None) -> dict[str, str]:
+    """The production settings file's values, after adding a strong value for each one missing.
+
+    With `admin_email` (the first time it is given), the admin's address and a generated
+    password are kept there too: the admin is created once, by the deploy that adds them.
+    """
     values = read_secrets(project)
+    wanted = ["SECRET_KEY", "POSTGRES_PASSWORD"]
+    if admin_email and not values.get("ADMIN_EMAIL"):
+        values["ADMIN_EMAIL"] = admin_email
+        wanted.append("ADMIN_PASSWORD")
     missing = {
-        key: secrets.token_urlsafe(48 if key == "SECRET_KEY" else 32)
-        for key in ("SECRET_KEY", "POSTGRES_PASSWORD")
+        key: secrets.token_urlsafe(48 if key == "SECRET_KEY" else 24)
+        for key in wanted
         if not values.get(key)
     }
+    if admin_email and "ADMIN_PASSWORD" in missing:
+        missing = {"ADMIN_EMAIL": admin_email, **missing}
     if missing:
         path = secrets_path(project)
         existing = path.read_text(encoding="utf-8") if path.is_file() else _HEADER

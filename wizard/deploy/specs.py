@@ -104,6 +104,22 @@ def migration(plan: DeployPlan, image: str, secrets: list[Any]) -> dict[str, Any
     }
 
 
+def admin(plan: DeployPlan, image: str, secrets: list[Any]) -> dict[str, Any]:
+    """`python -m app create-admin` as a replicated job, run once, after the migrations."""
+    from docker.types import ContainerSpec, RestartPolicy, ServiceMode, TaskTemplate
+
+    create = 'exec python -m app create-admin --email "$ADMIN_EMAIL" --password "$ADMIN_PASSWORD"'
+    container = ContainerSpec(
+        image, env=["ENVIRONMENT=production"], secrets=secrets, **_wrapped(["sh", "-c", create])
+    )
+    return {
+        "task_template": TaskTemplate(
+            container, restart_policy=RestartPolicy(condition="none"), networks=[plan.network]
+        ),
+        "mode": ServiceMode("replicated-job", replicas=1),
+    }
+
+
 def api(
     plan: DeployPlan, image: str, command: list[str], secrets: list[Any], proxy_subnet: str
 ) -> dict[str, Any]:
@@ -127,8 +143,8 @@ def api(
         f"DB_POOL_SIZE={pool_size(plan.replicas)}",
     ]
     if proxy_subnet:
-        # Client addresses come from X-Forwarded-For only when the proxy (on this network) sent it.
-        env.append(f"FORWARDED_ALLOW_IPS={proxy_subnet}")
+        # The app believes X-Forwarded-For only from the proxy: from this network's addresses.
+        env.append(f"TRUSTED_PROXIES={proxy_subnet}")
     container = ContainerSpec(
         image,
         env=env,

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from wizard.deploy import proxy, specs, swarm
-from wizard.deploy.plan import DeployPlan, load_deploy_plan
+from wizard.deploy.plan import DeployPlan, load_deploy_plan, secrets_path
 from wizard.errors import BadInput, Cancelled, ShipyardError
 from wizard.events import Event, EventSink, ignore
 from wizard.staging import build, engine, state_dir
@@ -24,7 +24,7 @@ SETTINGS_FILE = "deploy.json"  # the last deploy's options, in the project's .sh
 DB_TIMEOUT = 180.0
 MIGRATE_TIMEOUT = 600.0
 API_TIMEOUT = 300.0
-ROLES_DOWN = ("proxy", "api", "migrate", "db")  # the order `down` removes them in
+ROLES_DOWN = ("proxy", "api", "admin", "migrate", "db")  # the order `down` removes them in
 
 ConfirmInit = Callable[[str], bool]
 
@@ -79,6 +79,7 @@ def deploy(
     domain: str | None = None,
     http_port: int | None = None,
     https_port: int | None = None,
+    admin_email: str | None = None,
     confirm_init: ConfirmInit = lambda question: False,
     on_event: EventSink | None = None,
 ) -> DeployResult:
@@ -91,6 +92,7 @@ def deploy(
         domain=domain if domain is not None else last.get("domain"),
         http_port=http_port or last.get("http_port"),
         https_port=https_port or last.get("https_port"),
+        admin_email=admin_email,
     )
     client = engine.connect()
     _ensure_swarm(client, confirm_init, emit)
@@ -119,6 +121,8 @@ def deploy(
         swarm.wait_running(client, plan.service("db"), 1, DB_TIMEOUT, "database")
 
     migrated = _migrate(client, plan, image, api_secrets, changes, emit)
+    if plan.admin_secrets():
+        _create_admin(client, plan, image, changes, emit)
 
     api_spec = specs.api(plan, image, _command(client, image), api_secrets, subnet)
     previous = swarm.find_service(client, plan.service("api"))
@@ -166,6 +170,11 @@ def deploy(
     url = _url(plan)
     if _local_engine():
         _wait_answers(url, notes)
+    if changes.get("admin") == "created":
+        notes.append(
+            f"The admin {plan.secrets['ADMIN_EMAIL']} signs in with the ADMIN_PASSWORD kept in "
+            f"{secrets_path(plan.project)}."
+        )
     if plan.domain:
         notes.append(
             f"HTTPS for {plan.domain}: Caddy gets a certificate once the domain's DNS points at "
@@ -253,6 +262,34 @@ def _migrate(
     return True
 
 
+def _create_admin(
+    client: DockerClient, plan: DeployPlan, image: str, changes: dict[str, str], emit: EventSink
+) -> None:
+    """`python -m app create-admin` once for the admin address in production.env."""
+    name = plan.service("admin")
+    email = plan.secrets["ADMIN_EMAIL"]
+    wanted = plan.secret_name("ADMIN_EMAIL", email)
+    existing = swarm.find_service(client, name)
+    if existing is not None:
+        refs = existing["Spec"]["TaskTemplate"]["ContainerSpec"].get("Secrets") or []
+        done = any(t["Status"].get("State") == "complete" for t in swarm.tasks(client, name))
+        if done and any(ref.get("SecretName") == wanted for ref in refs):
+            changes["admin"] = "unchanged"
+            return
+        swarm.remove_service(client, name)
+        swarm.remove_containers(client, [name])
+    secrets = [swarm.ensure_secret(client, plan, k, v) for k, v in plan.admin_secrets().items()]
+    emit(Event("admin", f"Creating the admin {email} (once)"))
+    changes["admin"] = swarm.apply_service(client, plan, "admin", specs.admin(plan, image, secrets))
+    succeeded, error = swarm.wait_job(client, name, MIGRATE_TIMEOUT)
+    if not succeeded:
+        raise ShipyardError(
+            f"Creating the admin {email} failed ({error}); the app itself was not changed.",
+            hint="`shipyard deploy logs admin` shows why (an existing account with that address "
+            "is never taken over: use another address).",
+        )
+
+
 def _image_of(service: dict[str, Any] | None) -> str:
     if not service:
         return "none"
@@ -321,7 +358,7 @@ def status(project: Path) -> dict[str, Any]:
     if swarm.swarm_state(client) != "active":
         return {"deployed": False, "swarm": False, "services": {}}
     found: dict[str, Any] = {}
-    for role in ("db", "migrate", "api", "proxy"):
+    for role in ("db", "migrate", "admin", "api", "proxy"):
         service = swarm.find_service(client, plan.service(role))
         if service is None:
             continue
@@ -334,7 +371,7 @@ def status(project: Path) -> dict[str, Any]:
             "running": len(swarm.running_tasks(client, plan.service(role))),
             "update": (service.get("UpdateStatus") or {}).get("State", ""),
         }
-        if role == "migrate":
+        if role in ("migrate", "admin"):
             states = [t["Status"].get("State") for t in swarm.tasks(client, plan.service(role))]
             found[role]["state"] = "complete" if "complete" in states else ",".join(states)
     return {
@@ -348,8 +385,8 @@ def status(project: Path) -> dict[str, Any]:
 def logs(
     project: Path, role: str = "api", *, tail: int = 200, follow: bool = False
 ) -> Iterator[str]:
-    if role not in ("api", "db", "migrate", "proxy"):
-        raise BadInput(f"Unknown service {role!r}.", hint="Use api, db, migrate or proxy.")
+    if role not in ("api", "db", "migrate", "admin", "proxy"):
+        raise BadInput(f"Unknown service {role!r}.", hint="Use api, db, migrate, admin or proxy.")
     plan = load_deploy_plan(project, **_options(project))
     client = engine.connect()
     if swarm.find_service(client, plan.service(role)) is None:
