@@ -428,6 +428,93 @@ def test_unreachable_engine_says_how_to_start_docker(tmp_path, monkeypatch):
 # --- the end: down --volumes ------------------------------------------------------------------
 
 
+class _Webhook:
+    """apprise's json:// alerts, received on the staging network's gateway (this machine)."""
+
+    def __init__(self, host: str) -> None:
+        import json
+        import threading
+        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+        self.titles: list[str] = []
+        titles = self.titles
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                titles.append(json.loads(body)["title"])
+                self.send_response(200)
+                self.end_headers()
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer((host, 0), Handler)
+        self.url = f"json://{host}:{self.server.server_address[1]}/hook"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def wait_for(self, word: str, timeout: float) -> bool:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if any(word in title for title in self.titles):
+                return True
+            time.sleep(0.25)
+        return False
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@docker_test
+def test_alerts_reach_a_webhook_and_a_stopped_database_is_not_ready_then_recovered(client, project):
+    """Issue 20 on Docker staging with PostgreSQL: `alert set` restarts the API with the
+    destination (data kept), `alert test` goes through the container's settings, /metrics
+    is refused to anonymous callers and adds up every worker, and the /ready watcher alerts
+    when the database stops and again when it is back."""
+    from wizard import envfile
+
+    plan = load_plan(project)
+    gateway = client.networks.get(plan.network).attrs["IPAM"]["Config"][0]["Gateway"]
+    webhook = _Webhook(gateway)
+    db = services.find_container(client, plan, "db")
+    fast = {"READY_WATCH_SECONDS": "1", "READY_ALERT_AFTER_SECONDS": "4"}
+    try:
+        for key, value in fast.items():
+            envfile.set_value(project, key, value)
+        result = CliRunner().invoke(cli, ["alert", "set", webhook.url, "-C", str(project)])
+        if result.exit_code:
+            api_logs = services.find_container(client, plan, "api").logs(tail=80).decode()
+            raise AssertionError(f"{result.output}\n{api_logs}")
+        url = staging.status(project).api_url
+        assert httpx.get(f"{url}/metrics", timeout=10).status_code == 401
+        for _ in range(30):  # a new connection each: the API's workers share the answers
+            httpx.get(f"{url}/auth/me", headers={"Connection": "close"}, timeout=10)
+        token = envfile.read_env(project)["METRICS_TOKEN"]
+        scraped = httpx.get(
+            f"{url}/metrics", headers={"Authorization": f"Bearer {token}"}, timeout=10
+        ).text
+        assert 'http_requests_total{method="GET",route="/auth/me",status="401"} 30.0' in scraped
+        tested = CliRunner().invoke(cli, ["alert", "test", "-C", str(project)])
+        assert tested.exit_code == 0, tested.output
+        assert webhook.wait_for("test alert", 10)
+        db.stop(timeout=10)
+        assert webhook.wait_for("not ready", 40), webhook.titles
+        assert not any("recovered" in title for title in webhook.titles)
+        db.start()
+        assert webhook.wait_for("recovered", 60), webhook.titles
+        assert sum("not ready" in title for title in webhook.titles) == 1
+    finally:
+        db.reload()
+        if db.status != "running":
+            db.start()
+        webhook.close()
+        for key, value in {"ALERT_URL": "", "READY_WATCH_SECONDS": "10"}.items():
+            envfile.set_value(project, key, value)
+        envfile.set_value(project, "READY_ALERT_AFTER_SECONDS", "60")
+        staging.up(project)
+
+
 @docker_test
 def test_down_volumes_asks_first_then_leaves_nothing(client, project):
     runner = CliRunner()
