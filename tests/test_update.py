@@ -416,3 +416,36 @@ def test_edit_shows_the_plan_and_applies_it_when_asked(project, monkeypatch):
     assert "phone" in (project / "app/models/studio.py").read_text()
     assert git(project, "status", "--porcelain") == ""
     assert git(project, "log", "-1", "--format=%s").startswith("Update from shipyard.yaml")
+
+
+def test_a_removal_is_refused_with_the_values_it_deletes_on_staging(project):
+    """Local staging's database counts what a removal deletes (`python -m app count`)."""
+    import sys
+
+    from wizard.staging import remember_target
+
+    python = project / ".venv" / "bin" / "python"
+    python.parent.mkdir(parents=True)
+    python.write_text(f'#!/bin/sh\nexec "{sys.executable}" "$@"\n')
+    python.chmod(0o755)
+    remember_target(project, "local")
+    url = f"sqlite:///{project / 'studio_booking.db'}"
+    migrate(project, url)
+    for name, city in (("Loft", "'Berlin'"), ("Barn", "NULL"), ("Dome", "'Rome'")):
+        sql(
+            url,
+            f"INSERT INTO studios (name, city, version, created_at, updated_at) VALUES ('{name}', {city}, 1, {NOW}, {NOW})",
+        )
+    edit_spec(project, "      city: string\n", "")
+    assert git(project, "status", "--porcelain") == " M shipyard.yaml\n"
+
+    refused = update(project, "--yes")
+    assert refused.exit_code == 2, refused.output
+    assert "Studio.city removed: it deletes or changes 2 values on staging" in refused.output
+    plan = json.loads(update(project, "--dry-run", "--format", "json").output)
+    assert plan["destructive"] == [
+        {"change": "Studio.city removed", "target": "studios.city", "count": 2, "counted": True}
+    ]
+    applied = update(project, "--yes", "--allow-data-loss")
+    assert applied.exit_code == 0, applied.output
+    assert "Data loss (allowed with --allow-data-loss)" in applied.output

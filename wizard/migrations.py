@@ -350,3 +350,17 @@ def _render(
             shutil.copy(ruff_config, Path(scratch) / "pyproject.toml")
         _format_python(Path(scratch))
         return file.read_text(encoding="utf-8")
+
+
+def affected(old: LaunchSpec, change: Change) -> str | None:
+    """What a change touches in the database as `app count` names it: TABLE or TABLE.COLUMN."""
+    from wizard.blueprints import blueprint_context
+
+    obj = _by_name(blueprint_context(old)).get(change.object or "")
+    if obj is None:
+        return None
+    if change.kind == "object_removed":
+        return str(obj["table"])
+    name = change.old if change.kind == "field_renamed" else change.field
+    field = _fields(obj).get(name or "")
+    return f"{obj['table']}.{field['attr']}" if field else None

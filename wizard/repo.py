@@ -391,6 +391,12 @@ def project_files(path: Path) -> set[str]:
     return {name for name in output.decode().split("\0") if name and (path / name).is_file()}
 
 
+def force_add(path: Path, file: str) -> None:
+    """Stage `file` even where a .gitignore covers it."""
+    if (path / file).is_file():
+        _plumbing(path, "add", "--force", "--", file)
+
+
 def read_ref(path: Path, ref: str) -> str | None:
     done = _plumbing(path, "rev-parse", "--verify", "-q", f"{ref}^{{commit}}", check=False)
     return done.stdout.decode().strip() or None

@@ -327,6 +327,8 @@ def apply_update(plan: Plan, on_event: EventSink | None = None) -> Outcome:
 
 
 def _commit(project: Path, state: dict[str, Any]) -> str:
+    # Staging keeps .shipyard/ git-ignored (its own .gitignore): the record is committed anyway.
+    repo.force_add(project, RECORD_FILE)
     sha = repo.commit_all(project, state["message"])
     repo.update_ref(project, repo.RENDER_REF, state["render_commit"])
     _forget(project)
@@ -385,3 +387,24 @@ def abort_update(project: Path) -> list[str]:
             (project / folder).rmdir()
     _forget(project)
     return restored
+
+
+def count_on_staging(project: Path, targets: list[str]) -> dict[str, int | None] | None:
+    """Rows or values of each target in the running staging database (`python -m app count`);
+    None when staging is not running or cannot count (the plan then says so)."""
+    from wizard.monitoring import app_command
+
+    if not targets:
+        return {}
+    try:
+        code, out = app_command(project, ["count", "--json", *targets])
+    except ShipyardError:
+        return None
+    for line in reversed(out.strip().splitlines()):
+        try:
+            counts = json.loads(line)
+        except ValueError:
+            continue
+        if code == 0 and isinstance(counts, dict):
+            return {key: counts.get(key) for key in targets}
+    return None

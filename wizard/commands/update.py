@@ -134,8 +134,10 @@ def run_update(
             plan = core.plan_update(
                 directory, renames, since=since, on_event=events, restore=restore
             )
-        plan.refused += _refusals(plan, rename_candidates, data_loss, allow_data_loss)
+        risky = _destructive(plan, data_loss)
+        plan.refused += _refusals(plan, rename_candidates, risky, allow_data_loss)
         data = plan.as_json()
+        data["destructive"] = risky
         if dry_run:
             data["dry_run"] = True
             _show(as_json, data, plan, dry_run=True, err=err)
@@ -164,7 +166,33 @@ def _ask_renames(plan: Any, no_questions: bool) -> list[Any]:
     return asked
 
 
-def _refusals(plan: Any, rename_candidates: Any, data_loss: Any, allow: bool) -> list[str]:
+def _destructive(plan: Any, data_loss: Any) -> list[dict[str, Any]]:
+    """The data-losing changes with what each touches on the running staging, counted there."""
+    from wizard import migrations
+    from wizard import update as core
+
+    risky = [
+        {"change": change.text, "target": migrations.affected(plan.record.spec, change)}
+        for change in data_loss(plan.changes)
+    ]
+    counts = core.count_on_staging(plan.project, [r["target"] for r in risky if r["target"]])
+    for item in risky:
+        item["count"] = None if counts is None else counts.get(item["target"])
+        item["counted"] = counts is not None
+    return risky
+
+
+def _touches(item: dict[str, Any]) -> str:
+    if not item["counted"]:
+        return "staging is not running, so Shipyard could not count what it deletes"
+    count = item["count"] or 0
+    unit = "records" if "." not in (item["target"] or ".") else "values"
+    return f"it deletes or changes {count} {unit[:-1] if count == 1 else unit} on staging"
+
+
+def _refusals(
+    plan: Any, rename_candidates: Any, risky: list[dict[str, Any]], allow: bool
+) -> list[str]:
     refused = []
     for obj, old, new in rename_candidates(plan.changes):
         refused.append(
@@ -173,10 +201,9 @@ def _refusals(plan: Any, rename_candidates: Any, data_loss: Any, allow: bool) ->
             "update and remove the other in the next"
         )
     if not allow:
-        for change in data_loss(plan.changes):
+        for item in risky:
             refused.append(
-                f"{change.text}: this deletes stored values or can fail on existing records; "
-                "pass --allow-data-loss to apply it"
+                f"{item['change']}: {_touches(item)}; pass --allow-data-loss to apply it"
             )
     return refused
 
@@ -211,6 +238,9 @@ def _show(as_json: bool, data: dict[str, Any], plan: Any, dry_run: bool, err: bo
     if plan.migration is not None:
         lines.append(f"Migration {plan.migration.path}:")
         lines += [f"  {words}" for words in plan.migration.operations]
+    if data.get("destructive") and not plan.refused:
+        lines.append("Data loss (allowed with --allow-data-loss):")
+        lines += [f"  {item['change']}: {_touches(item)}" for item in data["destructive"]]
     if plan.conflicts:
         lines.append("Conflicts (your edits and the new render touch the same lines):")
         lines += [

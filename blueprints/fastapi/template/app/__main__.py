@@ -1,7 +1,9 @@
-"""Command line: `python -m app create-admin --email E --password P`, `openapi`, `alert-test`."""
+"""Command line: `python -m app create-admin --email E --password P`, `openapi`, `alert-test`,
+`count` (what a schema change would touch, for `shipyard update`)."""
 
 import argparse
 import asyncio
+import json
 import sys
 from pathlib import Path
 
@@ -95,8 +97,6 @@ async def create_admin(
 
 def alert_test(as_json: bool) -> int:
     """Deliver one alert through the app's own settings; exit 0 only when it was accepted."""
-    import json
-
     from app.core.alerts import alerter
     from app.core.config import settings
 
@@ -111,6 +111,28 @@ def alert_test(as_json: bool) -> int:
     else:
         print(f"Not delivered: {problem}." if problem else f"Delivered to {destination}.")
     return 1 if problem else 0
+
+
+async def count(targets: list[str]) -> dict[str, int | None]:
+    """Rows of each TABLE, values (not null) of each TABLE.COLUMN; None where there is none."""
+    from sqlalchemy import column, func, inspect, table
+
+    def present(connection) -> dict[str, set[str]]:
+        found = inspect(connection)
+        return {name: {c["name"] for c in found.get_columns(name)} for name in found.get_table_names()}
+
+    counts: dict[str, int | None] = {}
+    async with engine.connect() as connection:
+        schema = await connection.run_sync(present)
+        for target in targets:
+            name, _, field = target.partition(".")
+            if name not in schema or (field and field not in schema[name]):
+                counts[target] = None
+                continue
+            what = func.count(column(field)) if field else func.count()
+            counts[target] = await connection.scalar(select(what).select_from(table(name)))
+    await engine.dispose()
+    return counts
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -136,7 +158,14 @@ def main(argv: list[str] | None = None) -> int:
     )
     alert = commands.add_parser("alert-test", help="send a test alert to ALERT_URL now")
     alert.add_argument("--json", action="store_true", help="print the outcome as JSON")
+    counter = commands.add_parser("count", help="count rows (TABLE) or values (TABLE.COLUMN)")
+    counter.add_argument("targets", nargs="+", metavar="TABLE[.COLUMN]")
+    counter.add_argument("--json", action="store_true", help="print the counts as JSON")
     args = parser.parse_args(argv)
+    if args.command == "count":
+        counts = asyncio.run(count(args.targets))
+        print(json.dumps(counts) if args.json else "\n".join(f"{k}: {v}" for k, v in counts.items()))
+        return 0
     if args.command == "alert-test":
         return alert_test(args.json)
     if args.command == "openapi":
