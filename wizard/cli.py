@@ -11,7 +11,17 @@ import typer
 from typer.core import TyperGroup
 
 from wizard import __version__
-from wizard.commands import alert, check, deploy, people, project, publish, staging, update
+from wizard.commands import (
+    alert,
+    check,
+    connect,
+    deploy,
+    people,
+    project,
+    publish,
+    staging,
+    update,
+)
 from wizard.commands.common import truthy
 from wizard.errors import Cancelled, ExitCode, ShipyardError
 from wizard.paths import as_typed
@@ -91,7 +101,7 @@ def _report(exc: ShipyardError, verbose: bool, cause: BaseException | None = Non
         typer.echo(as_typed(exc.hint), err=True)
 
 
-for _module in (project, update, staging, people, publish, check, alert, deploy):
+for _module in (project, update, staging, people, publish, check, alert, deploy, connect):
     _module.register(app)
 
 
