@@ -283,3 +283,35 @@ async def test_the_staging_step_says_when_docker_would_not_start_here(
         await pilot.pause()
         assert app.spec.staging.target == "local"
         assert not note.has_class("-shown")
+
+
+def _fits(table) -> None:  # type: ignore[no-untyped-def]
+    """Every cell whole: no line wider than its column, rows as tall as their cells' lines,
+    and nothing scrolled off to the side."""
+    assert table.virtual_size.width <= table.size.width, "the table scrolls sideways"
+    for row_key, row in table.rows.items():
+        cells = table.get_row(row_key)
+        for column, cell in zip(table.ordered_columns, cells, strict=True):
+            lines = str(cell).split("\n")
+            assert max(map(len, lines)) <= column.get_render_width(table) - 2, str(cell)
+            assert len(lines) <= row.height, (str(cell), row.height)
+
+
+@pytest.mark.parametrize("size", [(80, 24), (100, 30)])
+@pytest.mark.parametrize("example", ["therapist-marketplace", "club-house"])
+async def test_no_label_is_cut_off_in_the_grids(size: tuple[int, int], example: str) -> None:
+    from textual.widgets import DataTable
+
+    examples = Path(__file__).resolve().parent.parent / "examples"
+    app = ShipyardApp(
+        Path("/srv/x"), spec=load_spec(examples / f"{example}.yaml"), save_drafts=False
+    )
+    async with app.run_test(size=size) as pilot:
+        for screen in ("objects", "permissions"):
+            app.show_step(next(i for i, s in enumerate(app.steps) if s.screen == screen))
+            await pilot.pause()
+            table = app.screen.query_one("#fields" if screen == "objects" else "#matrix", DataTable)
+            for _ in app.spec.objects if screen == "objects" else [None]:
+                await pilot.pause()
+                _fits(table)
+                await pilot.press("down")  # the next object's fields

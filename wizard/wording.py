@@ -30,7 +30,7 @@ def term_phrase(term: Term, short: bool = False) -> str:
         return f"{term.arg}'s owner" if short else f"whoever owns its {term.arg}"
     if term.arg == "admin":
         return "admins"
-    return (term.arg or "") if short else f"anyone with the role {term.arg}"
+    return f"{term.arg} role" if short else f"anyone with the role {term.arg}"
 
 
 def rule_phrase(rule: Rule | None, short: bool = False) -> str:

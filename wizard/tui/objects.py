@@ -17,6 +17,7 @@ from wizard.tui.base import StepScreen
 from wizard.tui.dialogs import Choice
 from wizard.tui.field_form import FieldForm
 from wizard.tui.object_name import ObjectNameForm
+from wizard.tui.widgets import wrapped
 
 
 class ObjectsScreen(StepScreen):
@@ -47,8 +48,6 @@ class ObjectsScreen(StepScreen):
     _shown_object: str | None = None
 
     def on_mount(self) -> None:
-        table = self.query_one("#fields", DataTable)
-        table.add_columns("Field", "What it holds")
         self._refresh_objects(0)
         self.query_one("#objects", OptionList).focus()
 
@@ -89,16 +88,23 @@ class ObjectsScreen(StepScreen):
 
     def _refresh_fields(self, row: int = 0) -> None:
         table = self.query_one("#fields", DataTable)
-        table.clear()
+        table.clear(columns=True)
         obj_name = self.selected_object
+        fields = self.spec.objects[obj_name].fields if obj_name else {}
+        # Both columns fit the pane at any width; a long description wraps onto more lines.
+        name_width = max([len("Field"), *(len(name) for name in fields)])
+        pane = self.app.size.width - 2 - 25  # the body's padding, the objects column
+        summary_width = max(16, pane - name_width - 4 - 2)  # cell padding, scroll bar
+        table.add_column("Field", width=name_width)
+        table.add_column("What it holds", width=summary_width)
         self._shown_object = obj_name
         title = self.query_one("#fields-title", Static)
         if obj_name is None:
             title.update("Press a to add your first object, like Booking.")
             return
         title.update(f"Fields of {obj_name}: what does {with_article(obj_name)} hold?")
-        for name, field in self.spec.objects[obj_name].fields.items():
-            table.add_row(name, wording.field_summary(field))
+        for name, field in fields.items():
+            table.add_row(name, wrapped(wording.field_summary(field), summary_width), height=None)
         if table.row_count:
             table.move_cursor(row=min(row, table.row_count - 1))
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import ClassVar
 
+from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
@@ -14,6 +15,7 @@ from wizard import wording
 from wizard.spec import ACTIONS, Rule
 from wizard.tui.base import StepScreen
 from wizard.tui.rule_picker import RulePicker
+from wizard.tui.widgets import wrapped
 
 
 class PermissionsScreen(StepScreen):
@@ -30,18 +32,27 @@ class PermissionsScreen(StepScreen):
 
     def on_mount(self) -> None:
         table = self.query_one("#matrix", DataTable)
-        table.add_column("Object", key="object")
+        # Every label whole at any width: the columns share the screen, and a rule that does
+        # not fit its column wraps onto more lines of its row instead of being cut off.
+        names = list(self.spec.objects)
+        name_width = max([len("Object"), *(len(name) for name in names)])
+        spare = self.app.size.width - 4 - 2 * (len(ACTIONS) + 1)  # body and cell padding
+        self._width = max(9, (spare - name_width) // len(ACTIONS))
+        table.add_column("Object", key="object", width=name_width)
         for action in ACTIONS:
-            table.add_column(action.capitalize(), key=action)
-        for name in self.spec.objects:
-            table.add_row(name, *self._cells(name), key=name)
+            table.add_column(action.capitalize(), key=action, width=self._width)
+        for name in names:
+            table.add_row(name, *self._cells(name), key=name, height=None)
         table.move_cursor(row=0, column=1)
         table.focus()
         self._describe()
 
-    def _cells(self, name: str) -> list[str]:
+    def _cells(self, name: str) -> list[Text]:
         permissions = self.spec.objects[name].permissions
-        return [wording.rule_phrase(permissions.rule(action), short=True) for action in ACTIONS]
+        return [self._label(permissions.rule(action)) for action in ACTIONS]
+
+    def _label(self, rule: Rule | None) -> Text:
+        return wrapped(wording.rule_phrase(rule, short=True), self._width)
 
     def _cell(self) -> tuple[str, str] | None:
         table = self.query_one("#matrix", DataTable)
@@ -86,9 +97,7 @@ class PermissionsScreen(StepScreen):
             if isinstance(touched, set):
                 touched.add(name)
             table = self.query_one("#matrix", DataTable)
-            table.update_cell(
-                name, action, wording.rule_phrase(rule, short=True), update_width=True
-            )
+            table.update_cell(name, action, self._label(rule))  # the row's height follows
             self._describe()
             self.changed()
 

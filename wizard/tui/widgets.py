@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import textwrap
 from typing import Any, ClassVar
 
+from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
@@ -79,3 +81,17 @@ class TickList(Vertical):
     def on_checkbox_changed(self, event: Checkbox.Changed) -> None:
         event.stop()
         self.post_message(self.Changed(self))
+
+
+def wrapped(phrase: str, width: int) -> Text:
+    """A table cell's text in lines of at most `width`, broken after commas where it can (then
+    between words), so that a narrow column shows the whole label on more lines of its row."""
+    lines: list[str] = []
+    for part in phrase.split(", "):
+        if lines and len(lines[-1]) + 2 + len(part) <= width:
+            lines[-1] += ", " + part
+            continue
+        if lines:
+            lines[-1] += ","
+        lines.extend(textwrap.wrap(part, width, break_on_hyphens=False) or [""])
+    return Text("\n".join(lines))
