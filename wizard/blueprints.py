@@ -601,6 +601,9 @@ def _constraints(field: FieldSpec) -> list[str]:
             found.append(f"le={_number(field.max)}")
     if field.type == "ref":
         found += ["ge=1", f"le={_INT_MAX}"]  # ids are 32-bit INTEGER columns too
+    if field.type in ("int", "float", "bool", "ref"):
+        # JSON's own types only: "10" is not a number, true is not 1 (issue 17).
+        found.append("strict=True")
     return found
 
 

@@ -1,6 +1,7 @@
 """The app around the routes: probes, request ids, CORS, settings, the admin command."""
 
 import os
+import secrets
 import subprocess
 import sys
 
@@ -66,7 +67,7 @@ async def test_create_admin_command(db):
 def test_production_has_no_dev_routes():
     # Settings are read once at import, so production gets a fresh interpreter.
     script = "from app.main import app; print(sorted(app.openapi()['paths']), app.docs_url)"
-    env = {**os.environ, "ENVIRONMENT": "production", "SECRET_KEY": "p" * 48}
+    env = {**os.environ, "ENVIRONMENT": "production", "SECRET_KEY": secrets.token_urlsafe(48)}
     production = subprocess.run(
         [sys.executable, "-c", script], cwd=PROJECT, env=env, capture_output=True, text=True
     )

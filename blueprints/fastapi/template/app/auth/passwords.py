@@ -27,6 +27,19 @@ def is_common(password: str) -> bool:
     return password.lower() in common_passwords()
 
 
+def _letters(text: str) -> str:
+    return "".join(char for char in text.lower() if char.isalnum())
+
+
+def names_the_app(password: str) -> bool:
+    """Whether the password holds the app's name (spaces and punctuation aside): the first
+    thing anyone guessing passwords for this app tries."""
+    from app.auth.messages import APP_TITLE
+
+    name = _letters(APP_TITLE)
+    return len(name) >= 4 and name in _letters(password)
+
+
 def _not_common(password: str) -> str:
     if is_common(password):
         raise PydanticCustomError(
@@ -34,7 +47,18 @@ def _not_common(password: str) -> str:
             "is one of the most commonly used passwords, which attackers try first; "
             "choose another (a few unrelated words make a strong one)",
         )
+    if names_the_app(password):
+        raise PydanticCustomError(
+            "app_name_password",
+            "contains this app's name, which attackers try first; choose another",
+        )
     return password
+
+
+def is_the_email(password: str, email: str) -> bool:
+    """A password equal to the address (or the part before the @) it signs in with."""
+    typed = password.strip().lower()
+    return typed in (email.lower(), email.lower().split("@", 1)[0])
 
 
 # A password someone is choosing (sign-up, reset): checked here, so a 422 names the field.
