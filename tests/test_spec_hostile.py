@@ -54,14 +54,15 @@ def test_hostile_yaml_is_refused_quickly_with_exit_2(case: str, tmp_path: Path) 
     spec = tmp_path / "shipyard.yaml"
     spec.write_text(text, encoding="utf-8")
 
-    started = time.perf_counter()
+    started = time.process_time()
     result = CliRunner().invoke(app, ["new", str(tmp_path / "p"), "--spec", str(spec), "--yes"])
-    elapsed = time.perf_counter() - started
+    elapsed = time.process_time() - started
 
     assert result.exit_code == 2, result.output
     assert words in result.stderr
     assert "unexpected problem" not in result.output and "Traceback" not in result.output
-    assert elapsed < 2, f"took {elapsed:.2f}s"
+    # CPU time, not wall time: a hang or a bomb burns CPU, and a busy machine does not count.
+    assert elapsed < 2, f"took {elapsed:.2f}s of CPU"
     assert not (tmp_path / "p").exists()
 
 
@@ -69,12 +70,12 @@ def test_a_huge_file_is_not_read_whole(tmp_path: Path) -> None:
     spec = tmp_path / "shipyard.yaml"
     with spec.open("w") as file:
         file.write("app: [" + "1," * 30_000_000 + "1]\n")  # 60 MB
-    started = time.perf_counter()
+    started = time.process_time()
     with pytest.raises(SpecError, match="over 256 KB"):
         from wizard.spec import load_spec
 
         load_spec(spec)
-    assert time.perf_counter() - started < 2
+    assert time.process_time() - started < 2
 
 
 def test_thousands_of_problems_are_summarised() -> None:
