@@ -229,3 +229,22 @@ def test_alerts_reach_a_webhook_from_a_running_staging(tmp_path, monkeypatch):
     finally:
         local.down(project)
         webhook.close()
+
+
+def test_production_is_judged_by_the_deploy_settings_once_there_are_some(tmp_path):
+    project = local_project(tmp_path)
+    envfile.set_value(project, "ALERT_URL", "json://127.0.0.1:9/staging-hook")
+    assert run("project.alert_destination", project).findings == []
+    (project / ".shipyard").mkdir()
+    (project / ".shipyard" / "production.env").write_text("SECRET_KEY=x\n")
+    [finding] = run("project.alert_destination", project).findings
+    assert "no ALERT_URL is set in .shipyard/production.env" in finding.message
+    result = CliRunner().invoke(
+        app, ["alert", "set", "--production", "slack://a/b/c", "-C", str(project)]
+    )
+    assert result.exit_code == 0, result.output
+    production = (project / ".shipyard" / "production.env").read_text()
+    assert production == "SECRET_KEY=x\nALERT_URL=slack://a/b/c\n"
+    outcome = run("project.alert_destination", project)
+    assert outcome.findings == [] and "slack://" in outcome.note
+    assert envfile.read_env(project)["ALERT_URL"] == "json://127.0.0.1:9/staging-hook"

@@ -82,17 +82,23 @@ def read_env(project: Path) -> dict[str, str]:
     path = project / ENV_FILE
     if not path.is_file():
         return {}
+    return parse_env(path.read_text(encoding="utf-8"))
+
+
+def parse_env(text: str) -> dict[str, str]:
+    """KEY=value pairs of an env file's text (comments and blank lines skipped)."""
     pairs: dict[str, str] = {}
-    for raw in path.read_text(encoding="utf-8").splitlines():
+    for raw in text.splitlines():
         match = _LINE.match(raw.strip())
         if match:
             pairs[match["key"]] = match["value"].strip().strip("'\"")
     return pairs
 
 
-def set_value(project: Path, key: str, value: str) -> Path:
-    """Set KEY=value in project/.env (replacing the line, or appending it), kept at 0600."""
-    path = project / ENV_FILE
+def set_value(project: Path, key: str, value: str, path: Path | None = None) -> Path:
+    """Set KEY=value in project/.env, or another env file (replacing the line, or appending
+    it), kept at 0600."""
+    path = path or project / ENV_FILE
     lines = path.read_text(encoding="utf-8").splitlines() if path.is_file() else []
     done = False
     for index, raw in enumerate(lines):

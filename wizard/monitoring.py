@@ -28,8 +28,9 @@ _SAMPLE = re.compile(r"^(?P<name>[a-zA-Z_:][a-zA-Z0-9_:]*)(\{(?P<labels>.*)\})?\
 _LABEL = re.compile(r'(\w+)="((?:[^"\\]|\\.)*)"')
 
 
-def set_alert_url(project: Path, url: str) -> Path:
-    """Store the destination in project/.env as ALERT_URL; refuses what apprise cannot read."""
+def set_alert_url(project: Path, url: str, production: bool = False) -> Path:
+    """Store the destination as ALERT_URL in project/.env, or in `shipyard deploy`'s production
+    settings (.shipyard/production.env); refuses what apprise cannot read."""
     url = url.strip()
     problem = alert_url_problem(url)
     if problem:
@@ -39,6 +40,12 @@ def set_alert_url(project: Path, url: str) -> Path:
             "discord://WebhookID/Token, tgram://BotToken/ChatID or json://host:port/path "
             "(see https://github.com/caronc/apprise/wiki).",
         )
+    if production:
+        from wizard.checklist.monitoring import production_env
+        from wizard.staging import state_dir
+
+        state_dir(project)  # made, and git-ignored, when it is not there yet
+        return envfile.set_value(project, ALERT_URL, url, production_env(project)[0])
     return envfile.set_value(project, ALERT_URL, url)
 
 

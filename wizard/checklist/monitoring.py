@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import secrets
 import time
+from pathlib import Path
 from urllib.parse import urlsplit
 
 from wizard import envfile
@@ -35,23 +36,43 @@ def alert_url_problem(url: str) -> str | None:
     return None
 
 
+def production_env(project: Path) -> tuple[Path, dict[str, str] | None]:
+    """`shipyard deploy`'s production settings (.shipyard/production.env), None before one."""
+    from wizard.deploy.plan import SECRETS_FILE
+    from wizard.staging import STATE_DIR
+
+    path = project / STATE_DIR / SECRETS_FILE
+    if not path.is_file():
+        return path, None
+    return path, envfile.parse_env(path.read_text(encoding="utf-8"))
+
+
 @check("project.alert_destination")
 def alert_destination(ctx: CheckContext) -> Outcome:
-    """Production has somewhere to send alerts: ALERT_URL is set and looks like an apprise URL."""
+    """Production has somewhere to send alerts: ALERT_URL is set and looks like an apprise URL.
+
+    Production's settings are `shipyard deploy`'s .shipyard/production.env once there is one;
+    before that, the project's .env (what staging and a hand-made server start from).
+    """
+    project = ctx.need_project()
+    prod_path, production = production_env(project)
     url, where = setting(ctx, ALERT_URL)
+    if production is not None and not (ctx.environ.get(ALERT_URL) or "").strip():
+        url = production.get(ALERT_URL, "").strip()
+        where = str(prod_path.relative_to(project))
     if not url:
         return Outcome.of(
             [
                 Finding(
-                    f"no {ALERT_URL} is set in {envfile.ENV_FILE}: an error in production "
-                    "would reach no one",
-                    path=envfile.ENV_FILE,
+                    f"no {ALERT_URL} is set in {where if production is not None else envfile.ENV_FILE}: "
+                    "an error in production would reach no one",
+                    path=where if production is not None else envfile.ENV_FILE,
                 )
             ]
         )
     problem = alert_url_problem(url)
     if problem:
-        return Outcome.of([Finding(f"{ALERT_URL} in {where} {problem}", path=envfile.ENV_FILE)])
+        return Outcome.of([Finding(f"{ALERT_URL} in {where} {problem}", path=where)])
     return Outcome.of([], f"alerts go to a {url.split('://', 1)[0]}:// destination ({where})")
 
 

@@ -34,16 +34,25 @@ def set_destination(
             "--restart/--no-restart", help="Restart a running staging so that it uses it."
         ),
     ] = True,
+    production: Annotated[
+        bool,
+        typer.Option(
+            "--production",
+            help="Set it for `shipyard deploy` (.shipyard/production.env) instead of staging.",
+        ),
+    ] = False,
 ) -> None:
     """Store where alerts go as ALERT_URL in the project's git-ignored .env."""
     from wizard import monitoring
     from wizard.staging import default_target, target_module
 
     project = directory.resolve()
-    path = monitoring.set_alert_url(project, url)
-    typer.echo(
-        f"Alerts go to {url.split('://', 1)[0]}://... (ALERT_URL in {shown(path)}).", err=True
-    )
+    path = monitoring.set_alert_url(project, url, production=production)
+    scheme = url.split("://", 1)[0]
+    typer.echo(f"Alerts go to {scheme}://... (ALERT_URL in {shown(path)}).", err=True)
+    if production:
+        typer.echo("The next `shipyard deploy` gives it to production.", err=True)
+        return
     module = target_module(default_target(project))
     running = module.status(project).running
     if running and restart:
