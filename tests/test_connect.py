@@ -87,3 +87,19 @@ def test_an_origin_with_a_path_is_refused(backend, tmp_path):
     assert result.exit_code == 2
     assert "write https://x.lovable.app" in result.output
     assert not (frontend / ".env.local").exists()
+
+
+def test_the_prompt_is_the_projects_frontend_md(backend):
+    result = CliRunner().invoke(app, ["connect", "--prompt", "-C", str(backend)])
+    assert result.exit_code == 0, result.output
+    text = (backend / "FRONTEND.md").read_text()
+    assert result.stdout == text
+    assert "Do not create Supabase" in text and "POST /auth/login" in text
+    assert "- `name`: text, required, at most 120 characters" in text
+    assert "who may read: owner or owner_of(class); create: signed_in;" in text
+
+
+def test_connect_without_a_folder_or_prompt_is_refused(backend):
+    result = CliRunner().invoke(app, ["connect", "-C", str(backend)])
+    assert result.exit_code == 2
+    assert "FRONTEND_DIR" in result.output

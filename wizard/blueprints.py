@@ -536,6 +536,7 @@ def _field_context(
     ctx["create_annotation"], ctx["create_default"] = _create_declaration(ctx, constraints, default)
     ctx["update_declaration"] = _update_declaration(ctx, constraints)
     ctx["out_declaration"] = _out_declaration(ctx)
+    ctx["described"] = _described(field, ctx)
     sample, change = _samples(field)
     ctx["sample_json"] = sample
     ctx["change_json"] = change
@@ -605,6 +606,42 @@ def _constraints(field: FieldSpec) -> list[str]:
         # JSON's own types only: "10" is not a number, true is not 1 (issue 17).
         found.append("strict=True")
     return found
+
+
+_TYPE_WORDS = {
+    "string": "text",
+    "text": "long text",
+    "int": "whole number",
+    "float": "number",
+    "bool": "true or false",
+    "date": "date, like 2030-01-02",
+    "datetime": "date and time with a zone, like 2030-01-02T09:00:00Z",
+    "email": "email address",
+}
+
+
+def _described(field: FieldSpec, ctx: dict[str, Any]) -> str:
+    """The field in plain words, limits included, for FRONTEND.md."""
+    kind = f"the id of a {ctx['target_label']}" if field.is_ref else _TYPE_WORDS[field.type]
+    words = [kind, "required" if field.required else "optional (may be null)"]
+    if field.type in ("string", "text", "email"):
+        if field.min_length:
+            words.append(f"at least {field.min_length} characters")
+        if ctx["max_length"]:
+            words.append(f"at most {ctx['max_length']} characters")
+    if field.type == "int":
+        low, high = _finite(field.min), _finite(field.max)
+        low = _INT_MIN if low is None else max(math.ceil(low), _INT_MIN)
+        high = _INT_MAX if high is None else min(math.floor(high), _INT_MAX)
+        words.append(f"from {low} to {high}")
+    if field.type == "float":
+        if field.min is not None:
+            words.append(f"at least {_number(field.min)}")
+        if field.max is not None:
+            words.append(f"at most {_number(field.max)}")
+    if field.default is not None:
+        words.append(f"default {json.dumps(field.default, ensure_ascii=False)}")
+    return ", ".join(words)
 
 
 def _finite(value: float | None) -> float | None:

@@ -13,6 +13,7 @@ from wizard.spec import dump_spec, load_spec
 from wizard.spec.origins import normalise_origin, origin_problem
 
 SPEC_FILE = "shipyard.yaml"
+PROMPT = "FRONTEND.md"
 CLIENT = Path("client") / "api.ts"
 CLIENT_IN_FRONTEND = Path("src") / "lib" / "api" / "api.ts"
 API_URL_KEY = "VITE_API_URL"
@@ -130,3 +131,14 @@ def _allow_origin(project: Path, spec_path: Path, origin: str, done: Connected) 
             done.changed.append(
                 f".env: CORS_ORIGINS gains {origin} (restart staging: `shipyard up`)"
             )
+
+
+def prompt(project: Path) -> str:
+    """The text a founder pastes into Lovable, Cursor or v0: the project's FRONTEND.md."""
+    path = project.resolve() / PROMPT
+    if not path.is_file():
+        raise BadInput(
+            f"{project} has no {PROMPT}.",
+            hint="Run `shipyard update` to render it (or run this from the backend's folder).",
+        )
+    return path.read_text(encoding="utf-8")
