@@ -449,3 +449,14 @@ def test_a_removal_is_refused_with_the_values_it_deletes_on_staging(project):
     applied = update(project, "--yes", "--allow-data-loss")
     assert applied.exit_code == 0, applied.output
     assert "Data loss (allowed with --allow-data-loss)" in applied.output
+
+
+def test_at_a_terminal_a_possible_rename_is_asked(project, monkeypatch):
+    monkeypatch.setattr("wizard.commands.update.can_prompt", lambda: True)
+    edit_spec(project, "      city: string\n", "      town: string\n")
+    result = CliRunner().invoke(app, ["update", "-C", str(project)], input="y\n")
+    assert result.exit_code == 0, result.output
+    assert "Did you rename Studio.city to town?" in result.output
+    assert "Studio.city renamed to town" in result.output
+    migration = next((project / "alembic/versions").glob("0003_*.py")).read_text()
+    assert 'new_column_name="town"' in migration

@@ -159,9 +159,25 @@ def _ask_renames(plan: Any, no_questions: bool) -> list[Any]:
 
     if no_questions:
         return []
+    from wizard import migrations
+    from wizard import update as core
+    from wizard.spec.diff import Change
+
+    pairs = rename_candidates(plan.changes)
+    targets = {
+        pair: migrations.affected(plan.record.spec, Change("field_removed", "", pair[0], pair[1]))
+        for pair in pairs
+    }
+    counts = core.count_on_staging(plan.project, [t for t in targets.values() if t]) or {}
     asked = []
-    for obj, old, new in rename_candidates(plan.changes):
-        if typer.confirm(f"Did you rename {obj}.{old} to {new}?", default=False, err=True):
+    for obj, old, new in pairs:
+        count = counts.get(targets[(obj, old, new)] or "")
+        kept = (
+            ""
+            if count is None
+            else f" ({count} value{'' if count == 1 else 's'} on staging would be kept)"
+        )
+        if typer.confirm(f"Did you rename {obj}.{old} to {new}?{kept}", default=False, err=True):
             asked.append(Rename(obj, old, new))
     return asked
 
