@@ -3,8 +3,8 @@
 One deploy of a spec no example has, with three replicas, checked through the proxy on
 127.0.0.1 only (never an overlay address): limits across replicas, secrets kept out of
 `docker inspect`, the migration run once, a re-deploy that changes nothing, a rolling update
-and an automatic rollback that lose no request of a bounded stream, and a `deploy down` that
-leaves nothing. The swarm is left as it was found.
+and an automatic rollback that lose no request of a bounded stream, HTTPS for `--domain
+localhost`, and a `deploy down` that leaves nothing. The swarm is left as it was found.
 """
 
 from __future__ import annotations
@@ -307,6 +307,23 @@ def test_deploy_replicas_limits_secrets_updates_rollback_and_down(swarm_client, 
     assert "rolled the API back" in broken.stderr and "keeps serving" in broken.stderr
     assert stream.failures == 0, stream.outcomes
     assert set(stream.versions) == {"2"}, stream.versions
+
+    # HTTPS with --domain: `localhost` gets a certificate from Caddy's local CA (no ACME server
+    # is reachable here), with HSTS; plain HTTP then redirects to HTTPS.
+    # The good code again: the API is already that version (what Swarm rolled back to).
+    _set_version(project, "2")
+    https_port = _free_port()
+    secure = _shipyard(
+        *("deploy", "-C", str(project), "--domain", "localhost"),
+        *("--https-port", str(https_port), "--json"),
+    )
+    assert secure.returncode == 0, secure.stderr[-4000:]
+    changes = json.loads(secure.stdout)["changes"]
+    assert changes["api"] == "unchanged" and changes["proxy"] == "updated", changes
+    ready = httpx.get(f"https://localhost:{https_port}/ready", verify=False, timeout=15)
+    assert ready.status_code == 200, ready.text
+    assert ready.headers["Strict-Transport-Security"].startswith("max-age=")
+    assert httpx.get(f"{url}/ready", timeout=15).status_code == 308
 
     # `deploy down` leaves no service, container, network, secret or config; data only goes
     # with --volumes.
