@@ -573,6 +573,8 @@ def test_missing_staging_secrets_are_added_to_env_only(tmp_path):
     text = env.read_text(encoding="utf-8")
     assert text.startswith("SECRET_KEY=kept-as-it-is")
     assert f"\nPOSTGRES_PASSWORD={values['POSTGRES_PASSWORD']}\n" in text
+    assert len(values["POSTGRES_API_PASSWORD"]) >= 32
+    assert values["POSTGRES_API_PASSWORD"] != values["POSTGRES_PASSWORD"]
     assert env.stat().st_mode & 0o077 == 0
     assert ensure_secrets(tmp_path) == values  # a second run adds nothing
 
@@ -582,6 +584,15 @@ def test_database_url_quotes_what_a_url_cannot_hold(tmp_path):
 
     plan = Plan(tmp_path, "demo", "Demo", "py", "pg", {}, "app", "demo", "p@ss/w:rd")
     assert plan.database_url() == "postgresql://app:p%40ss%2Fw%3Ard@db:5432/demo"
+
+
+def test_the_api_connects_as_its_own_database_role(tmp_path):
+    from wizard.staging.plan import Plan
+
+    plan = Plan(tmp_path, "demo", "Demo", "py", "pg", {}, "app", "demo", "owner", "api/pw")
+    env = plan.api_environment(workers=1)
+    assert env["DATABASE_URL"] == "postgresql://app:owner@shipyard-demo-db:5432/demo"
+    assert env["API_DATABASE_URL"] == "postgresql://app_api:api%2Fpw@shipyard-demo-db:5432/demo"
 
 
 class _NoContainers:

@@ -30,6 +30,7 @@ def generated_values(spec: LaunchSpec) -> dict[str, str]:
         "FRONTEND_URL": origins[0] if origins else "http://localhost:5173",
         "CORS_ORIGINS": ",".join(origins),
         "POSTGRES_PASSWORD": secrets.token_urlsafe(32),
+        "POSTGRES_API_PASSWORD": secrets.token_urlsafe(32),
     }
 
 

@@ -2,9 +2,11 @@
 
 The same rule model the API's policy modules are compiled from (wizard/spec/rules.py,
 wizard/blueprints.py), turned into SQL the initial migration runs on PostgreSQL: every
-object table gets ``ENABLE`` row-level security, one permissive policy per term of each
-action's rule (``|`` is the OR of permissive policies; ``nobody`` is no policy at all), and
-one policy of its own for the admin's powers. SQLite keeps API-only enforcement.
+object table gets ``ENABLE`` and ``FORCE`` row-level security (the owner obeys the policies
+too), one permissive policy per term of each action's rule (``|`` is the OR of permissive
+policies; ``nobody`` is no policy at all), and one policy of its own for the admin's powers.
+The API connects as a role of its own that owns nothing and cannot bypass them. SQLite
+keeps API-only enforcement.
 
 The caller is a transaction-local setting, ``app.user_id`` (set with
 ``set_config('app.user_id', '42', true)``); unset or empty means anonymous. Each term:
@@ -30,8 +32,13 @@ functions, never from a subquery in the policy: a policy that reads a table whos
 policies read it back is PostgreSQL's "infinite recursion detected in policy", and a
 subquery would also apply the parent's read rule, which the API's ``owner_of`` does not.
 Those functions run as the tables' owner with ``app.rls_lookup`` on; one SELECT policy per
-table, for the owner role only, lets exactly them through once ``FORCE`` applies the
-policies to the owner as well.
+table they read, for the owner role only, lets exactly them through, since ``FORCE``
+applies the policies to the owner as well.
+
+A create answers with its new record (INSERT ... RETURNING), which PostgreSQL checks
+against the read policies too, and a rule may let someone create what they may not read:
+tables whose read rule is not open to everyone signed in have one more SELECT policy, for
+``app.creating``, which the API sets only in the transaction of that one INSERT.
 
 Every column a policy filters on is indexed by the initial migration: ``owner_id`` leads
 ``ix_<table>_owner_id_created_at_id`` and every reference column has its own index.
@@ -47,6 +54,7 @@ from wizard.spec.rules import Rule, Term
 
 CALLER_SETTING = "app.user_id"
 LOOKUP_SETTING = "app.rls_lookup"
+CREATING_SETTING = "app.creating"
 CALLER = "(select rls_caller())"
 _MAX_IDENTIFIER = 63  # PostgreSQL's NAMEDATALEN - 1
 
@@ -104,6 +112,7 @@ def compile_policies(
         refs = {ref["name"]: ref for ref in obj["refs"]}
         keep_owner = _owner_condition(obj, by_name, owner_of)
         rows: list[dict[str, Any]] = []
+        read = spec_obj.permissions.rule("read")
         for action in ("read", "create", "update", "delete"):
             rule: Rule = spec_obj.permissions.rule(action)
             for term in rule.terms:
@@ -120,6 +129,12 @@ def compile_policies(
                     rows.append(_policy(name, "UPDATE", using=condition, check=check))
                 else:
                     rows.append(_policy(name, "DELETE", using=condition))
+        if not (read.has("public") or read.has("signed_in")):
+            # A create answers with the new record (INSERT ... RETURNING), which PostgreSQL
+            # checks against the read rule too; someone may create what they may not read.
+            # The API sets this only in the transaction of that one INSERT.
+            creating = f"current_setting('{CREATING_SETTING}', true) = 'on'"
+            rows.append(_policy("read_returned_by_create", "SELECT", using=creating))
         admin = "(select rls_has_role('admin'))"
         rows.append(_policy("admin", "ALL", using=admin, check=admin))
         policies[obj["name"]] = rows

@@ -53,6 +53,13 @@ class Plan:
     db_user: str = "app"
     db_name: str = "app"
     db_password: str = field(default="", repr=False)
+    # The API's own database role: it owns nothing and row-level security binds it. The
+    # migrate container (as db_user, the owner) creates it; the API connects as it.
+    api_db_password: str = field(default="", repr=False)
+
+    @property
+    def api_db_user(self) -> str:
+        return f"{self.db_user}_api"
 
     @property
     def network(self) -> str:
@@ -81,8 +88,12 @@ class Plan:
         text = f"{self.volume}\0{self.db_user}\0{self.db_password}\0{self.db_name}"
         return hashlib.sha256(text.encode()).hexdigest()[:16]
 
-    def database_url(self, host: str = "db", port: int = DB_PORT) -> str:
-        user, password = quote(self.db_user, safe=""), quote(self.db_password, safe="")
+    def database_url(self, host: str = "db", port: int = DB_PORT, *, api: bool = False) -> str:
+        """The database as its owner, or with `api` as the API's own role."""
+        user, password = (
+            (self.api_db_user, self.api_db_password) if api else (self.db_user, self.db_password)
+        )
+        user, password = quote(user, safe=""), quote(password, safe="")
         return f"postgresql://{user}:{password}@{host}:{port}/{self.db_name}"
 
     def db_environment(self) -> dict[str, str]:
@@ -97,6 +108,7 @@ class Plan:
         env = {k: v for k, v in self.env.items() if not k.startswith("POSTGRES_")}
         env.update(
             DATABASE_URL=self.database_url(host=self.container("db")),
+            API_DATABASE_URL=self.database_url(host=self.container("db"), api=True),
             ENVIRONMENT="staging",
             WEB_CONCURRENCY=str(workers),
         )
@@ -135,6 +147,7 @@ def load_plan(project: Path) -> Plan:
         db_user=env.get("POSTGRES_USER") or "app",
         db_name=env.get("POSTGRES_DB") or _DB_NAME.sub("_", spec.app.name.lower()),
         db_password=env["POSTGRES_PASSWORD"],
+        api_db_password=env["POSTGRES_API_PASSWORD"],
     )
 
 
@@ -142,8 +155,8 @@ def ensure_secrets(project: Path) -> dict[str, str]:
     """The project's .env values, after appending any secret staging needs and .env lacks."""
     env = envfile.read_env(project)
     missing = {
-        key: secrets.token_urlsafe(32 if key == "POSTGRES_PASSWORD" else 48)
-        for key in ("SECRET_KEY", "POSTGRES_PASSWORD", "METRICS_TOKEN")
+        key: secrets.token_urlsafe(32 if key.startswith("POSTGRES_") else 48)
+        for key in ("SECRET_KEY", "POSTGRES_PASSWORD", "POSTGRES_API_PASSWORD", "METRICS_TOKEN")
         if not env.get(key)
     }
     if missing:

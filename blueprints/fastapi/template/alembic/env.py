@@ -4,7 +4,7 @@ import asyncio
 from logging.config import fileConfig
 
 from sqlalchemy import text
-from sqlalchemy.engine import Connection
+from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from alembic import context
@@ -44,6 +44,43 @@ def _run(connection: Connection) -> None:
             # is the transaction's, so it is released when the migrations commit or fail.
             connection.execute(text("SELECT pg_advisory_xact_lock(:id)"), {"id": MIGRATION_LOCK_ID})
         context.run_migrations()
+        if connection.dialect.name == "postgresql":
+            _grant_api_role(connection)
+
+
+def _grant_api_role(connection: Connection) -> None:
+    """The API's own role (API_DATABASE_URL): created when missing, owning nothing and
+    unable to bypass row-level security, and granted the rows of every table, never the
+    tables themselves. Migrations run as the owner (DATABASE_URL), so they can do this."""
+    if not settings.api_database_url.strip():
+        return
+    url = make_url(settings.api_sqlalchemy_url)
+    role = url.username
+    if not role or role == connection.scalar(text("SELECT current_user")):
+        return
+    found = connection.execute(
+        text("SELECT rolsuper, rolbypassrls FROM pg_roles WHERE rolname = :role"), {"role": role}
+    ).first()
+    if found is None:
+        # format() quotes the name and the password: neither becomes SQL of its own.
+        create = connection.scalar(
+            text("SELECT format('CREATE ROLE %I LOGIN NOBYPASSRLS PASSWORD %L', CAST(:role AS text), CAST(:pw AS text))"),
+            {"role": role, "pw": url.password or ""},
+        )
+        connection.exec_driver_sql(create)
+    elif found.rolsuper or found.rolbypassrls:
+        raise RuntimeError(
+            f"API_DATABASE_URL's role {role} can bypass row-level security "
+            "(superuser or BYPASSRLS): give the API a role of its own without either"
+        )
+    quoted = connection.dialect.identifier_preparer.quote(role)
+    for grant in (
+        f"GRANT USAGE ON SCHEMA public TO {quoted}",
+        f"GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO {quoted}",
+        f"REVOKE ALL ON alembic_version FROM {quoted}",
+        f"GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO {quoted}",
+    ):
+        connection.exec_driver_sql(grant)
 
 
 async def run_migrations_online() -> None:

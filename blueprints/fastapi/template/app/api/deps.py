@@ -7,7 +7,7 @@ from fastapi.security import HTTPBearer
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth.sessions import user_for_access_token
-from app.core.db import get_session
+from app.core.db import caller, get_session
 from app.models.users import User
 
 SessionDep = Annotated[AsyncSession, Depends(get_session)]
@@ -24,6 +24,7 @@ class BearerUser(HTTPBearer):
 
     async def __call__(self, request: Request) -> User | None:  # type: ignore[override]
         credentials = await super().__call__(request)
+        caller.set(None)  # until the token is checked, the database sees an anonymous caller
         if credentials is None:
             return None
         # One statement, finished before the route runs: a request holds one database
@@ -33,6 +34,7 @@ class BearerUser(HTTPBearer):
             raise _unauthorized("Your sign-in has expired or was revoked; sign in again.")
         user, session_id = found
         request.state.session_id = session_id
+        caller.set(user.id)
         return user
 
 

@@ -24,9 +24,16 @@ from sqlalchemy.engine import Compiled
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from app.core.config import settings
-from app.core.db import engine
+from app.core.db import CALLER_SETTING, CREATING_SETTING, caller, engine
 
 Row = dict[str, Any]
+# The caller for row-level security, and whether this transaction is an INSERT returning its
+# new row (which PostgreSQL checks against the read rule too; a rule may let someone create
+# what they may not read back). Both are bound values, never part of the SQL's text, and
+# local to the statement's own transaction.
+_SET_CALLER = (
+    f"SELECT set_config('{CALLER_SETTING}', $1, true), set_config('{CREATING_SETTING}', $2, true)"
+)
 
 
 class _Prepared:
@@ -35,6 +42,7 @@ class _Prepared:
     def __init__(self, compiled: Compiled, dialect: Any) -> None:
         self.sql = compiled.string
         self.compiled = compiled
+        self.is_insert = bool(getattr(compiled, "isinsert", False))
         self.names: list[str] = list(compiled.positiontup or [])  # type: ignore[attr-defined]
         self.processors: dict[str, Callable[[Any], Any]] = {}
         for name, bind in compiled.binds.items():  # type: ignore[attr-defined]
@@ -87,8 +95,20 @@ class Database:
         prepared, extracted = self._prepare(statement, params)
         arguments = prepared.arguments(extracted, params)
         pool = await self._driver_pool()
+        user_id = caller.get()
         async with pool.acquire() as connection:
-            records = await connection.fetch(prepared.sql, *arguments)
+            if user_id is None and not prepared.is_insert:
+                # Anonymous: nothing to set, one round trip.
+                records = await connection.fetch(prepared.sql, *arguments)
+            else:
+                # In a transaction of its own, so the settings are never left on the pooled
+                # connection (the sessions set the caller the same way, app/core/db.py).
+                caller_id = "" if user_id is None else str(user_id)
+                async with connection.transaction():
+                    await connection.execute(
+                        _SET_CALLER, caller_id, "on" if prepared.is_insert else ""
+                    )
+                    records = await connection.fetch(prepared.sql, *arguments)
         return [dict(record) for record in records]
 
     async def close(self) -> None:
