@@ -60,6 +60,14 @@ def test_check_on_docker_staging_probes_every_cell_and_passes(tmp_path):
     assert "probed 64 of 64" in checks["live.permission_matrix"]["note"]
     assert checks["live.roles_granted"]["status"] == "pass"  # the admin made in the container
     assert checks["live.ready"]["status"] == "pass"
+    # PostgreSQL enforces the rules too, read from staging's catalog (wizard/checklist/row_security.py).
+    for check_id in (
+        "live.row_level_security_forced",
+        "live.row_level_security_policies",
+        "live.api_database_role",
+    ):
+        assert checks[check_id]["status"] == "pass", checks[check_id]
+    assert "connects as app_api" in checks["live.api_database_role"]["note"]
     assert not (project / ".venv").exists()
     for check_id in (
         "project.migrations_current",

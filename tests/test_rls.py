@@ -73,9 +73,10 @@ def test_lookups_are_security_definer_functions(studio):
     }
     assert "STABLE SECURITY DEFINER" in functions["rls_has_role(text)"]
     assert "FROM users u WHERE u.id = rls_caller()" in functions["rls_has_role(text)"]
-    # Only tables a lookup reads get the policy that lets the lookups through.
-    assert "definer_lookup" in policies(studio["Studio"])
-    assert "definer_lookup" not in policies(studio["Booking"])
+    # The policy that lets the lookups (and the owner's maintenance commands) through.
+    lookup = policies(studio["Booking"])["owner_lookup"]
+    assert lookup["to_owner"] and lookup["command"] == "SELECT"
+    assert lookup["using"] == "current_setting('app.rls_lookup', true) = 'on'"
 
 
 def test_long_names_stay_postgresql_identifiers():

@@ -32,8 +32,10 @@ functions, never from a subquery in the policy: a policy that reads a table whos
 policies read it back is PostgreSQL's "infinite recursion detected in policy", and a
 subquery would also apply the parent's read rule, which the API's ``owner_of`` does not.
 Those functions run as the tables' owner with ``app.rls_lookup`` on; one SELECT policy per
-table they read, for the owner role only, lets exactly them through, since ``FORCE``
-applies the policies to the owner as well.
+table, for the owner role only, lets exactly them through, since ``FORCE`` applies the
+policies to the owner as well. Maintenance commands run as the owner set it on purpose
+(``python -m app count``, which ``shipyard update`` asks before dropping data); a script
+that forgets still sees nothing.
 
 A create answers with its new record (INSERT ... RETURNING), which PostgreSQL checks
 against the read policies too, and a rule may let someone create what they may not read:
@@ -139,17 +141,17 @@ def compile_policies(
         rows.append(_policy("admin", "ALL", using=admin, check=admin))
         policies[obj["name"]] = rows
     functions = list(_SHARED_FUNCTIONS)
+    # Every table: the lookups read some, the owner's maintenance commands may read all.
     for obj in objects:
-        if obj["table"] in owned | owner_of:
-            policies[obj["name"]].append(
-                {
-                    "name": "definer_lookup",
-                    "command": "SELECT",
-                    "to_owner": True,
-                    "using": f"current_setting('{LOOKUP_SETTING}', true) = 'on'",
-                    "check": None,
-                }
-            )
+        policies[obj["name"]].append(
+            {
+                "name": "owner_lookup",
+                "command": "SELECT",
+                "to_owner": True,
+                "using": f"current_setting('{LOOKUP_SETTING}', true) = 'on'",
+                "check": None,
+            }
+        )
     for obj in objects:  # spec order, so the same spec gives the same migration
         if obj["table"] in owned:
             functions.append(_owned_ids(obj["table"]))

@@ -73,6 +73,7 @@ def registered() -> dict[str, CheckFunction]:
         monitoring,
         permissions,
         probes,
+        row_security,
         runtime,
         static,
     )

@@ -122,7 +122,18 @@ async def count(targets: list[str]) -> dict[str, int | None]:
         return {name: {c["name"] for c in found.get_columns(name)} for name in found.get_table_names()}
 
     counts: dict[str, int | None] = {}
-    async with engine.connect() as connection:
+    # As the tables' owner (DATABASE_URL), with the one setting its row-level security
+    # policy reads (owner_lookup, alembic/versions/0001): a count must see every row, and the
+    # API's role, with no caller, would see none of an owner-only table.
+    from sqlalchemy import func as sql_func
+    from sqlalchemy.ext.asyncio import create_async_engine
+
+    from app.core.config import settings
+
+    owner = engine if settings.is_sqlite else create_async_engine(settings.sqlalchemy_url)
+    async with owner.connect() as connection:
+        if connection.dialect.name == "postgresql":
+            await connection.execute(select(sql_func.set_config("app.rls_lookup", "on", True)))
         schema = await connection.run_sync(present)
         for target in targets:
             name, _, field = target.partition(".")
@@ -131,6 +142,7 @@ async def count(targets: list[str]) -> dict[str, int | None]:
                 continue
             what = func.count(column(field)) if field else func.count()
             counts[target] = await connection.scalar(select(what).select_from(table(name)))
+    await owner.dispose()
     await engine.dispose()
     return counts
 
@@ -152,6 +164,9 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="if the address has a confirmed account: make it an admin, keeping its password",
     )
+    commands.add_parser(
+        "row-security", help="what PostgreSQL enforces: policies, FORCE, the API's role (JSON)"
+    )
     openapi = commands.add_parser("openapi", help="print the OpenAPI document (openapi.json)")
     openapi.add_argument(
         "--write", action="store_true", help="write openapi.json and client/api.ts from it"
@@ -168,6 +183,11 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     if args.command == "alert-test":
         return alert_test(args.json)
+    if args.command == "row-security":
+        from app.core.row_security import report
+
+        print(json.dumps(asyncio.run(report()), indent=2))
+        return 0
     if args.command == "openapi":
         from app.api.contract import client_text, document_text
 
