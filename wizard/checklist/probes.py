@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from wizard.checklist.context import CheckContext, check
-from wizard.checklist.live import Api, json_of, session
+from wizard.checklist.live import Api, api_for, json_of, session
 from wizard.checklist.permissions import Fixtures, path_of
 from wizard.checklist.results import CouldNotRun, Finding, Outcome, Skip
 from wizard.spec.matrix import actors_for, expect
@@ -18,7 +18,7 @@ def _api(ctx: CheckContext) -> Api:
     """A bare client for probes that need no personas."""
     cached = ctx.cache.get("bare_api")
     if cached is None:
-        cached = Api(ctx.need_url(), ctx.timeout, ctx.url_given)
+        cached = api_for(ctx, ctx.need_url())
         ctx.cache["bare_api"] = cached
     return cached
 
