@@ -315,3 +315,24 @@ async def test_no_label_is_cut_off_in_the_grids(size: tuple[int, int], example: 
                 await pilot.pause()
                 _fits(table)
                 await pilot.press("down")  # the next object's fields
+
+
+async def test_a_cleared_short_name_follows_the_title_again(tmp_path: Path) -> None:
+    from textual.widgets import Input
+
+    app = ShipyardApp(tmp_path / "app", save_drafts=False)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("enter")
+        name = app.screen.query_one("#name", Input)
+        assert name.placeholder.startswith("for example:")  # never looks like an answer
+        await tui_driver.type_text(pilot, "Studio Booking")
+        await pilot.press("tab", "end", "x")
+        await pilot.pause()
+        assert app.spec.app.name == "studio-bookingx"  # typed by hand: it stops following
+        await pilot.press(*["backspace"] * len("studio-bookingx"))
+        await pilot.pause()
+        assert name.value == "" and name.placeholder == "suggested: studio-booking"
+        assert app.spec.app.name == "studio-booking"  # cleared: the suggestion is meant
+        await pilot.press("shift+tab", "end", "space", "2")
+        await pilot.pause()
+        assert name.value == "studio-booking-2"  # and it follows the title again

@@ -95,7 +95,11 @@ def check(spec: LaunchSpec) -> list[Problem]:
 
 def _check_app(spec: LaunchSpec) -> Iterator[Problem]:
     name = spec.app.name
-    if not naming.is_plain_name(name.replace("-", "_")) or not name.islower() or name.endswith("-"):
+    if not name:
+        yield ("app", "name"), f"the short name is empty: {_SLUG_HELP}, like studio-booking"
+    elif (
+        not naming.is_plain_name(name.replace("-", "_")) or not name.islower() or name.endswith("-")
+    ):
         yield ("app", "name"), f"'{name}' is not a valid app name: {_SLUG_HELP}"
     if not spec.app.title.strip():
         yield ("app", "title"), "the title is empty; write the app's name as people should see it"

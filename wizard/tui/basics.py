@@ -24,9 +24,10 @@ class BasicsScreen(StepScreen):
         )
         with VerticalScroll(classes="body"):
             yield from self.question("app-title")
+            # Placeholders say "for example", so that they never look like an answer given.
             yield Input(
                 spec.app.title,
-                placeholder=str(self.item("app-title").default),
+                placeholder=f"for example: {self.item('app-title').default}",
                 id="title",
                 compact=True,
             )
@@ -34,7 +35,7 @@ class BasicsScreen(StepScreen):
             yield from self.question("app-name")
             yield Input(
                 spec.app.name,
-                placeholder=str(self.item("app-name").default),
+                placeholder=f"for example: {self.item('app-name').default}",
                 id="name",
                 compact=True,
             )
@@ -57,9 +58,15 @@ class BasicsScreen(StepScreen):
 
     def on_input_changed(self, event: Input.Changed) -> None:
         if event.input.id == "name" and event.input.has_focus:
-            self._name_follows_title = event.value == answers.slugify(self._value("title"))
-        if event.input.id == "title" and self._name_follows_title:
-            self.query_one("#name", Input).value = answers.slugify(event.value)
+            # Cleared, or typed back to the suggestion: it follows the title again.
+            suggestion = answers.slugify(self._value("title"))
+            self._name_follows_title = event.value in ("", suggestion)
+        if event.input.id == "title":
+            name = self.query_one("#name", Input)
+            suggestion = answers.slugify(event.value)
+            name.placeholder = f"suggested: {suggestion}" if suggestion else "for example: my-app"
+            if self._name_follows_title and not name.has_focus:
+                name.value = suggestion
         self.save_answers()
         self._validate(touched=event.input.id or "")
         self.changed()
@@ -90,7 +97,10 @@ class BasicsScreen(StepScreen):
         return self.query_one(f"#{name}", Input).value
 
     def save_answers(self) -> None:
-        self.spec.app = App(name=self._value("name").strip(), title=self._value("title").strip())
+        name = self._value("name").strip()
+        if not name and self._name_follows_title:  # cleared: the suggestion it shows is meant
+            name = answers.slugify(self._value("title"))
+        self.spec.app = App(name=name, title=self._value("title").strip())
         self.spec.roles = [
             role for role in answers.split_words(self._value("roles")) if role != "admin"
         ]
