@@ -332,9 +332,13 @@ FAULTS = [
             replace(
                 "app/api/routes/dev.py",
                 "import AdminUser, SessionDep",
-                "import CurrentUser, SessionDep",
+                "import AdminUser, CurrentUser, SessionDep",
             ),
-            replace("app/api/routes/dev.py", "admin: AdminUser", "admin: CurrentUser"),
+            replace(
+                "app/api/routes/dev.py",
+                "async def outbox(admin: AdminUser",
+                "async def outbox(admin: CurrentUser",
+            ),
         ),
     ),
     Fault(
