@@ -7,6 +7,7 @@ fails these tests; elsewhere it skips them.
 
 from __future__ import annotations
 
+import re
 import shutil
 import socket
 import subprocess
@@ -20,6 +21,7 @@ import pytest
 from docker_engine import engine_client, purge
 from typer.testing import CliRunner
 
+from wizard import people
 from wizard.cli import app as cli
 from wizard.errors import BadInput, ShipyardError
 from wizard.events import Event
@@ -100,9 +102,23 @@ def headers(project) -> dict[str, str]:
     url = staging.status(project).api_url
     email = f"founder-{uuid.uuid4().hex[:8]}@example.com"
     password = "correct horse battery staple"
+    # Only a confirmed address signs in with a password: the staging admin reads the
+    # sign-up email in the outbox, and its link is opened as the founder would.
+    admin, _ = people.create_admin(project, "docker")
     with httpx.Client(base_url=url, timeout=30) as http:
         signup = http.post("/auth/signup", json={"email": email, "password": password})
         assert signup.status_code == 202, signup.text
+        as_admin = http.post("/auth/login", json={"email": admin.email, "password": admin.password})
+        assert as_admin.status_code == 200, as_admin.text
+        outbox = http.get(
+            "/dev/outbox", headers={"Authorization": f"Bearer {as_admin.json()['access_token']}"}
+        )
+        assert outbox.status_code == 200, outbox.text
+        body = next(message["body"] for message in outbox.json() if message["to"] == email)
+        link = re.search(r"token=([A-Za-z0-9_\-]+)", body)
+        assert link, body
+        confirmed = http.post("/auth/verify-email", json={"token": link.group(1)})
+        assert confirmed.status_code == 204, confirmed.text
         login = http.post("/auth/login", json={"email": email, "password": password})
     assert login.status_code == 200, login.text
     return {"Authorization": f"Bearer {login.json()['access_token']}"}
