@@ -13,9 +13,16 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = REPO_ROOT / "examples"
 
 
+@pytest.fixture(scope="session")
+def shared_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One XDG cache for the session: Shipyard keeps what a render can reuse there (the
+    rendered app's OpenAPI document), so the suite pays for each distinct render once."""
+    return tmp_path_factory.mktemp("xdg-cache")
+
+
 @pytest.fixture(autouse=True)
 def isolated_home(
-    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch, shared_cache: Path
 ) -> Path:
     """A fresh HOME and git config for each test, so results never depend on this machine."""
     # pip's download cache is kept (it is a cache, not configuration): rendered projects
@@ -33,6 +40,7 @@ def isolated_home(
     monkeypatch.setenv("GIT_CONFIG_GLOBAL", str(gitconfig))
     monkeypatch.setenv("GIT_CONFIG_NOSYSTEM", "1")
     monkeypatch.setenv("XDG_CONFIG_HOME", str(home / ".config"))
+    monkeypatch.setenv("XDG_CACHE_HOME", str(shared_cache))
     for name in (
         "GIT_DIR",
         "GIT_WORK_TREE",

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from wizard.blueprints import blueprint_context, find_blueprint, render
+from wizard.blueprints import _openapi_key, blueprint_context, find_blueprint, render
 from wizard.errors import BadInput
 from wizard.spec import load_spec, parse_spec
 from wizard.spec.matrix import actors_for, expect, expected_matrix
@@ -268,3 +268,20 @@ def test_the_project_commits_its_openapi_document(rendered_studio):
         for s, r in refusals.items()
         if s >= "4"
     )
+
+
+def test_a_cached_openapi_document_is_the_one_the_app_would_write(studio, tmp_path, monkeypatch):
+    """The document comes from importing the rendered app (seconds), so it is cached by the
+    app's code: a warm render gives the same bytes as a cold one, and edited code misses."""
+    cache = tmp_path / "cache"
+    monkeypatch.setenv("XDG_CACHE_HOME", str(cache))
+    cold, warm = tmp_path / "cold", tmp_path / "warm"
+    render(studio, cold)
+    entries = list((cache / "shipyard" / "openapi").iterdir())
+    assert [entry.name for entry in entries] == [_openapi_key(cold)]
+    assert sorted(p.name for p in entries[0].iterdir()) == ["api.ts", "openapi.json"]
+    render(studio, warm)
+    assert tree_digest(warm) == tree_digest(cold)
+    contract = warm / "app" / "api" / "contract.py"
+    contract.write_text(contract.read_text(encoding="utf-8") + "\n# edited\n", encoding="utf-8")
+    assert _openapi_key(warm) != entries[0].name

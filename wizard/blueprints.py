@@ -8,6 +8,7 @@ matrix. The Jinja templates only place these strings.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import math
 import os
@@ -95,15 +96,26 @@ def render(spec: LaunchSpec, dest: Path) -> None:
 
 
 def _write_openapi(dest: Path) -> None:
-    """The project's openapi.json, from the rendered app itself (`python -m app openapi
-    --write`, in development settings). Needs the blueprint's packages in this interpreter;
-    without them no file is written, and the project's own tests say how to make it."""
+    """The project's openapi.json and client/api.ts, from the rendered app itself (`python
+    -m app openapi --write`, in development settings). Needs the blueprint's packages in this
+    interpreter; without them no file is written, and the project's own tests say how to
+    make it.
+
+    Importing the app takes seconds, and the two files depend only on the app's code and
+    the installed library versions, so they are kept in a cache keyed by both: the same
+    render (every re-render of `shipyard update` and `shipyard check`) pays once."""
     if not (dest / "app" / "api" / "contract.py").is_file():
         return  # a blueprint without the command
+    cached = _openapi_cache_dir() / _openapi_key(dest)
+    if (cached / "openapi.json").is_file() and (cached / "api.ts").is_file():
+        shutil.copyfile(cached / "openapi.json", dest / "openapi.json")
+        (dest / "client").mkdir(exist_ok=True)
+        shutil.copyfile(cached / "api.ts", dest / "client" / "api.ts")
+        return
     env = {k: v for k, v in os.environ.items() if k not in _APP_SETTINGS}
     env["ENVIRONMENT"] = "development"
     env["PYTHONDONTWRITEBYTECODE"] = "1"  # the render holds only what gets committed
-    subprocess.run(
+    written = subprocess.run(
         [sys.executable, "-m", "app", "openapi", "--write"],
         cwd=dest,
         env=env,
@@ -111,6 +123,49 @@ def _write_openapi(dest: Path) -> None:
         capture_output=True,
         timeout=120,
     )
+    if written.returncode == 0 and (dest / "client" / "api.ts").is_file():
+        _remember(cached, dest / "openapi.json", dest / "client" / "api.ts")
+
+
+def _openapi_cache_dir() -> Path:
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "shipyard" / "openapi"
+
+
+def _openapi_key(dest: Path) -> str:
+    """A digest of what the document is made from: every file of the app package, this
+    Python, and the versions of the libraries that build the document."""
+    from importlib import metadata
+
+    digest = hashlib.sha256(sys.version.encode())
+    for package in ("fastapi", "starlette", "pydantic", "pydantic-core", "sqlalchemy"):
+        try:
+            digest.update(f"{package}={metadata.version(package)};".encode())
+        except metadata.PackageNotFoundError:
+            digest.update(f"{package}=none;".encode())
+    app = dest / "app"
+    for path in sorted(p for p in app.rglob("*") if p.is_file() and "__pycache__" not in p.parts):
+        digest.update(path.relative_to(app).as_posix().encode() + b"\0")
+        digest.update(hashlib.sha256(path.read_bytes()).digest())
+    return digest.hexdigest()
+
+
+def _remember(folder: Path, *files: Path) -> None:
+    """Store files in the cache whole or not at all (a stopped render leaves no half entry);
+    a cache that cannot be written only costs the next render its time."""
+    import tempfile
+
+    try:
+        folder.parent.mkdir(parents=True, exist_ok=True)
+        staging = Path(tempfile.mkdtemp(dir=folder.parent, prefix=".new-"))
+    except OSError:
+        return
+    try:
+        for file in files:
+            shutil.copyfile(file, staging / file.name)
+        os.replace(staging, folder)
+    except OSError:  # another render stored it first, or the disk is full
+        shutil.rmtree(staging, ignore_errors=True)
 
 
 # The rendered app's settings: the machine's own must not shape the committed document.
