@@ -624,3 +624,27 @@ def test_skipped_cells_can_be_acknowledged(key, expected):
     assert item.status == ("acknowledged" if key == "permissions" else "warn")
     # The acknowledgement does not hide how much was probed.
     assert "(probed 12 of 20 get/create/update/delete cells" in reports.to_text(report)
+
+
+def test_fix_texts_name_a_command_that_runs_as_typed(project, monkeypatch):
+    import sys
+
+    spec = project / "shipyard.yaml"
+    spec.write_text(SPEC.replace("roles: [editor]", "roles: [editor, coach]"))
+    monkeypatch.setenv("PATH", "/usr/bin:/bin")  # no `shipyard` on it
+    result = CliRunner().invoke(app, ["check", "-C", str(project), "--static", "--ci"])
+    assert result.exit_code == 0, result.output
+    roles = next(
+        item
+        for step in json.loads(result.stdout)["steps"]
+        for item in step["items"]
+        if item["id"] == "roles"
+    )
+    [used] = [c for c in roles["checks"] if c["id"] == "spec.roles_used"]
+    assert used["status"] == "warn"
+    # The check's own fix, for what it found (a role no rule names), not granting the role;
+    # and the command it names spelled by the full path, as errors and hints spell it.
+    assert "name every listed role in some rule" in used["fix"]
+    assert f"`{sys.executable} -m wizard update`" in used["fix"]
+    assert f"`{sys.executable} -m wizard grant EMAIL ROLE`" in roles["fix"]
+    assert "`shipyard " not in json.dumps(roles)

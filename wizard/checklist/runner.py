@@ -23,6 +23,7 @@ from wizard.checklist.results import (
 )
 from wizard.errors import BadInput, Cancelled, ShipyardError
 from wizard.events import Event, EventSink, ignore
+from wizard.paths import as_typed
 
 SPEC_FILE = "shipyard.yaml"
 ADMIN_EMAIL_ENV = "SHIPYARD_ADMIN_EMAIL"
@@ -153,6 +154,8 @@ def run_checklist(
                 )
                 # An incomplete probe's own fix (how to try every cell) comes before the checklist's.
                 result.fix = result.fix or " ".join(str(spec_check.params.get("fix", "")).split())
+                # Commands the texts name are spelled to run as typed (`shipyard` may not be on PATH).
+                result.fix, result.reason = as_typed(result.fix), as_typed(result.reason)
                 results.append(result)
             items.append(_item_result(step.id, step.title, item, results))
     except KeyboardInterrupt:
@@ -282,8 +285,8 @@ def _item_result(
         title=item.title,
         severity=item.severity,
         status=status,
-        explanation=" ".join(item.why.split()),
-        fix=" ".join(item.fix.split()),
-        reason="; ".join(reasons),
+        explanation=as_typed(" ".join(item.why.split())),
+        fix=as_typed(" ".join(item.fix.split())),
+        reason=as_typed("; ".join(reasons)),
         checks=results,
     )

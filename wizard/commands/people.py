@@ -132,7 +132,8 @@ def users(
         typer.echo(
             "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip()
         )
-    typer.secho(f"{len(rows)} people on {backend.url}", err=True, dim=True)
+    counted = "1 person" if len(rows) == 1 else f"{len(rows)} people"
+    typer.secho(f"{counted} on {backend.url}", err=True, dim=True)
 
 
 def _change_role(
