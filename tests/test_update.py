@@ -418,37 +418,75 @@ def test_edit_shows_the_plan_and_applies_it_when_asked(project, monkeypatch):
     assert git(project, "log", "-1", "--format=%s").startswith("Update from shipyard.yaml")
 
 
-def test_a_removal_is_refused_with_the_values_it_deletes_on_staging(project):
-    """Local staging's database counts what a removal deletes (`python -m app count`)."""
+@pytest.mark.slow
+def test_a_removal_is_counted_refused_then_backed_up_and_applied_to_local_staging(project):
+    """Local staging, running: the removal is refused naming the values it deletes (`python -m
+    app count`); with --allow-data-loss the SQLite file is backed up first, then the API is
+    restarted on the new code, the migration runs once and /health answers; records are kept."""
+    import hashlib
     import sys
+    import urllib.request
 
-    from wizard.staging import remember_target
+    from wizard.staging import local, remember_target
 
     python = project / ".venv" / "bin" / "python"
     python.parent.mkdir(parents=True)
     python.write_text(f'#!/bin/sh\nexec "{sys.executable}" "$@"\n')
     python.chmod(0o755)
+    # This interpreter already holds the rendered app's dependencies: nothing to install.
+    wanted = hashlib.sha256((project / "pyproject.toml").read_bytes()).hexdigest()
+    (project / ".venv" / local.STAMP_FILE).write_text(wanted + "\n")
     remember_target(project, "local")
-    url = f"sqlite:///{project / 'studio_booking.db'}"
-    migrate(project, url)
-    for name, city in (("Loft", "'Berlin'"), ("Barn", "NULL"), ("Dome", "'Rome'")):
-        sql(
-            url,
-            f"INSERT INTO studios (name, city, version, created_at, updated_at) VALUES ('{name}', {city}, 1, {NOW}, {NOW})",
-        )
-    edit_spec(project, "      city: string\n", "")
-    assert git(project, "status", "--porcelain") == " M shipyard.yaml\n"
+    staging = local.up(project)
+    try:
+        url = f"sqlite:///{local.data_files(project)[0]}"
+        for name, city in (("Loft", "'Berlin'"), ("Barn", "NULL"), ("Dome", "'Rome'")):
+            sql(
+                url,
+                f"INSERT INTO studios (name, city, version, created_at, updated_at) VALUES ('{name}', {city}, 1, {NOW}, {NOW})",
+            )
+        edit_spec(project, "      city: string\n", "")
+        assert git(project, "status", "--porcelain") == " M shipyard.yaml\n"
 
-    refused = update(project, "--yes")
-    assert refused.exit_code == 2, refused.output
-    assert "Studio.city removed: it deletes or changes 2 values on staging" in refused.output
-    plan = json.loads(update(project, "--dry-run", "--format", "json").output)
-    assert plan["destructive"] == [
-        {"change": "Studio.city removed", "target": "studios.city", "count": 2, "counted": True}
-    ]
-    applied = update(project, "--yes", "--allow-data-loss")
-    assert applied.exit_code == 0, applied.output
-    assert "Data loss (allowed with --allow-data-loss)" in applied.output
+        refused = update(project, "--yes")
+        assert refused.exit_code == 2, refused.output
+        assert "Studio.city removed: it deletes or changes 2 values on staging" in refused.output
+        plan = json.loads(update(project, "--dry-run", "--format", "json").output)
+        assert plan["destructive"] == [
+            {"change": "Studio.city removed", "target": "studios.city", "count": 2, "counted": True}
+        ]
+        assert plan["staging"]["running"] is True and "back up" in plan["staging"]["would"]
+        pid = local.status(project).details["pid"]
+
+        applied = update(project, "--yes", "--allow-data-loss")
+
+        assert applied.exit_code == 0, applied.output
+        assert "Data loss (allowed with --allow-data-loss)" in applied.output
+        backups = list((project / "backups").glob("*.db"))
+        assert len(backups) == 1 and backups[0].stat().st_mode & 0o077 == 0
+        assert f"Backed up the staging data before the change: {backups[0]}" in applied.output
+        sha = git(project, "rev-parse", "--short=12", "HEAD").strip()
+        assert f"`git revert --no-edit {sha}`, then `shipyard down`" in applied.output
+        assert "Staging (local) runs the new code" in applied.output
+        assert sql(f"sqlite:///{backups[0]}", "SELECT city FROM studios ORDER BY name") == [
+            ("",),
+            ("Rome",),
+            ("Berlin",),
+        ]
+        now = local.status(project)
+        assert now.running and now.details["pid"] != pid and now.api_url == staging.api_url
+        with urllib.request.urlopen(f"{now.api_url}/health", timeout=10) as response:
+            assert response.status == 200
+        assert sql(url, "SELECT name FROM studios ORDER BY name") == [
+            ("Barn",),
+            ("Dome",),
+            ("Loft",),
+        ]
+        columns = [row[1] for row in sql(url, "PRAGMA table_info(studios)")]
+        assert "city" not in columns
+        assert git(project, "status", "--porcelain") == ""
+    finally:
+        local.down(project)
 
 
 def test_at_a_terminal_a_possible_rename_is_asked(project, monkeypatch):

@@ -268,7 +268,9 @@ def refuse_in_progress(project: Path) -> None:
         )
 
 
-def apply_update(plan: Plan, on_event: EventSink | None = None) -> Outcome:
+def apply_update(
+    plan: Plan, on_event: EventSink | None = None, *, loses_data: bool = False
+) -> Outcome:
     """Write the plan's files; commit once unless there are conflicts (then save how to undo)."""
     emit = on_event or ignore
     project = plan.project
@@ -308,6 +310,7 @@ def apply_update(plan: Plan, on_event: EventSink | None = None) -> Outcome:
         "conflicts": [f.path for f in plan.conflicts],
         "message": plan.message,
         "render_commit": render_commit,
+        "loses_data": loses_data,  # so that --continue backs staging up before applying it
     }
     _state_path(project).write_text(json.dumps(state, indent=2), encoding="utf-8")
     emit(Event("write", f"Writing {len(written)} files"))
@@ -338,6 +341,14 @@ def _commit(project: Path, state: dict[str, Any]) -> str:
 def _forget(project: Path) -> None:
     _state_path(project).unlink(missing_ok=True)
     shutil.rmtree(repo.git_dir(project) / STATE_DIR, ignore_errors=True)
+
+
+def in_progress_loses_data(project: Path) -> bool:
+    """Whether the unfinished update deletes stored data (False when none is waiting)."""
+    with contextlib.suppress(BadInput):
+        project = _open_project(project)
+        return bool((in_progress(project) or {}).get("loses_data"))
+    return False
 
 
 def continue_update(project: Path) -> str:

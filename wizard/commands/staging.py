@@ -233,7 +233,7 @@ def _hour_lines(hour: Any) -> list[str]:
 
 
 def _docker_staging() -> Any:
-    """logs, backup and restore exist for Docker staging only."""
+    """logs and restore exist for Docker staging only."""
     from wizard.staging import target_module
 
     return target_module("docker")
@@ -257,10 +257,12 @@ def logs(
         return
 
 
-def backup(directory: DirOption = Path(".")) -> None:
-    """Save a dump of the staging database into backups/ (git-ignored); prints its path."""
+def backup(target: TargetOption = None, directory: DirOption = Path(".")) -> None:
+    """Save a copy of the staging database into backups/ (git-ignored); prints its path.
+
+    Docker: a pg_dump of PostgreSQL; local: a copy of the SQLite file."""
     project = directory.resolve()
-    path = _docker_staging().backup(project, on_event=show_event)
+    path = _staging_module(project, target).backup(project, on_event=show_event)
     typer.echo(shown(path))
 
 

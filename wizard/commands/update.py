@@ -115,9 +115,16 @@ def run_update(
         )
         return 0
     if resume:
+        loses_data = core.in_progress_loses_data(directory)
         sha = core.continue_update(directory)
-        _say(as_json, {"committed": sha}, f"Committed the update as {sha[:12]}.", err)
-        return 0
+        rollout = _roll_out(directory, loses_data, as_json)
+        _say(
+            as_json,
+            {"committed": sha, "staging": rollout.as_json(sha)},
+            "\n".join([f"Committed the update as {sha[:12]}.", *rollout.lines(sha)]),
+            err,
+        )
+        return int(ExitCode.FAILURE) if rollout.failed else 0
     try:
         renames = [parse_rename(text) for text in rename or []]
     except ValueError as exc:
@@ -140,6 +147,8 @@ def run_update(
         data["destructive"] = risky
         if dry_run:
             data["dry_run"] = True
+            if not plan.nothing_to_do:
+                data["staging"] = _staging_forecast(plan.project, bool(risky))
             _show(as_json, data, plan, dry_run=True, err=err)
             return 2 if plan.refused else (1 if plan.conflicts else 0)
         if plan.refused:
@@ -148,10 +157,37 @@ def run_update(
         if plan.nothing_to_do:
             _show(as_json, data, plan, dry_run=False, err=err)
             return 0
-        outcome = core.apply_update(plan, on_event=events)
+        outcome = core.apply_update(plan, on_event=events, loses_data=bool(risky))
         data["committed"] = outcome.committed
-        _show(as_json, data, plan, dry_run=False, err=err)
-        return int(ExitCode.FAILURE) if outcome.conflicts else 0
+        rollout = None
+        if outcome.committed:
+            rollout = _roll_out(plan.project, bool(risky), as_json)
+            data["staging"] = rollout.as_json(outcome.committed)
+        _show(as_json, data, plan, dry_run=False, err=err, rollout=rollout)
+        if outcome.conflicts or (rollout is not None and rollout.failed):
+            return int(ExitCode.FAILURE)
+        return 0
+
+
+def _staging_forecast(project: Path, loses_data: bool) -> dict[str, Any]:
+    """What applying the update would do to staging, for --dry-run."""
+    from wizard.rollout import staging_of
+
+    _, now = staging_of(project)
+    if not now.running:
+        would = "nothing (it is not running; the next `shipyard up` runs the migration)"
+    else:
+        would = ("back up its data, then " if loses_data else "") + (
+            "start it on the new code, run the migration once and wait until it is healthy"
+        )
+    return {"target": now.target, "running": now.running, "would": would}
+
+
+def _roll_out(project: Path, loses_data: bool, as_json: bool) -> Any:
+    """The committed update, applied to the running staging (a backup first if it loses data)."""
+    from wizard.rollout import roll_out
+
+    return roll_out(project, loses_data=loses_data, on_event=None if as_json else show_event)
 
 
 def _ask_renames(plan: Any, no_questions: bool) -> list[Any]:
@@ -228,7 +264,14 @@ def _say(as_json: bool, data: dict[str, Any], text: str, err: bool) -> None:
     typer.echo(json.dumps(data, indent=2) if as_json else text, err=err)
 
 
-def _show(as_json: bool, data: dict[str, Any], plan: Any, dry_run: bool, err: bool) -> None:
+def _show(
+    as_json: bool,
+    data: dict[str, Any],
+    plan: Any,
+    dry_run: bool,
+    err: bool,
+    rollout: Any = None,
+) -> None:
     if as_json:
         typer.echo(json.dumps(data, indent=2), err=err)
         return
@@ -267,9 +310,13 @@ def _show(as_json: bool, data: dict[str, Any], plan: Any, dry_run: bool, err: bo
         lines.append("Refused, nothing was written:")
         lines += [f"  {reason}" for reason in plan.refused]
     elif dry_run:
+        if data.get("staging"):
+            lines.append(f"Staging ({data['staging']['target']}): {data['staging']['would']}")
         lines.append("Dry run: nothing was written.")
     elif data.get("committed"):
         lines.append(f"Committed as {data['committed'][:12]}: {plan.message.splitlines()[0]}")
+        if rollout is not None:
+            lines += rollout.lines(data["committed"])
     elif plan.conflicts:
         lines.append(
             "Nothing was committed. Resolve the <<<<<<< markers in the files above, then run "

@@ -88,6 +88,24 @@ def up(
     return _staging(client, plan, api)
 
 
+def apply_update(project: Path, on_event: EventSink | None = None) -> Staging:
+    """Put the running staging on the code as it is now: build the new image, run the
+    migrations once in a one-off container, replace the API and wait until it is healthy.
+
+    The API keeps listening where it did (a `--public` staging stays public). When the
+    migration fails the previous API keeps running (PostgreSQL rolled the migration back);
+    when the new API does not get healthy it is removed and the error says so."""
+    plan = load_plan(project)
+    client = engine.connect()
+    api = services.find_container(client, plan, "api")
+    bindings = ((api.attrs.get("HostConfig") or {}).get("PortBindings") or {}) if api else {}
+    public = any(
+        (binding or {}).get("HostIp") == "0.0.0.0"
+        for binding in bindings.get(f"{API_PORT}/tcp") or []
+    )
+    return up(project, on_event, public=public)
+
+
 def down(project: Path, on_event: EventSink | None = None, *, volumes: bool = False) -> bool:
     """Stop and remove the containers and network; the data volume too only when `volumes`.
 
@@ -293,10 +311,19 @@ def restore(project: Path, dump: Path, on_event: EventSink | None = None) -> Pat
     plan = load_plan(project)
     client = engine.connect()
     emit = on_event or ignore
-    return backups.restore(
-        client,
-        plan,
-        Path(dump),
-        emit,
-        migrate=lambda image: containers.migrate(client, plan, image, emit),
-    )
+    built: list[str] = []
+
+    def migrate(running_image: str) -> None:
+        # The dump's schema is brought to the code as it is now, which after a `git revert`
+        # of an update is older than the running API's: migrating with the running image
+        # would apply the reverted migration again.
+        image = build.build_api_image(client, plan, emit)
+        containers.migrate(client, plan, image, emit)
+        if image != running_image:
+            built.append(image)
+
+    saved = backups.restore(client, plan, Path(dump), emit, migrate=migrate)
+    if built:
+        emit(Event("restore", "The code changed since staging started: starting it on this code"))
+        apply_update(project, emit)
+    return saved

@@ -129,6 +129,64 @@ def data_files(project: Path) -> list[Path]:
     return files
 
 
+def apply_update(project: Path, on_event: EventSink | None = None) -> Staging:
+    """Put the running API on the code as it is now: stop it, install what pyproject.toml
+    asks for, run the migrations once and start it again, waiting until /health answers.
+
+    A failure leaves the API stopped (its message says why); the code on disk is the new one."""
+    emit = on_event or ignore
+    project = _project(project)
+    if status(project).running:
+        emit(Event("update", "Stopping the local API to start it on the new code"))
+        down(project, emit)
+    return up(project, emit)
+
+
+def backup(project: Path, on_event: EventSink | None = None) -> Path:
+    """A copy of the local SQLite database in the project's git-ignored backups/ folder.
+
+    Taken with SQLite's own backup API, so a write of the running API is never half-copied."""
+    import sqlite3
+    from datetime import UTC, datetime
+
+    from wizard.staging.plan import backups_dir
+
+    emit = on_event or ignore
+    project = _project(project)
+    databases = [path for path in data_files(project) if path.suffix == ".db"]
+    if not databases:
+        raise ShipyardError(
+            "The local staging has no SQLite database yet, so there is nothing to back up.",
+            hint="Start it with `shipyard up --target local`, then run the command again.",
+        )
+    source = databases[0]
+    folder = backups_dir(project)
+    stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
+    dest = folder / f"{source.stem}-{stamp}.db"
+    counter = 1
+    while dest.exists():
+        counter += 1
+        dest = folder / f"{source.stem}-{stamp}-{counter}.db"
+    emit(Event("backup", f"Copying the local database {source.name} to {dest}"))
+    partial = dest.with_name(f".partial-{dest.name}")
+    try:
+        with (
+            contextlib.closing(sqlite3.connect(f"file:{source}?mode=ro", uri=True)) as src,
+            contextlib.closing(sqlite3.connect(partial)) as out,
+        ):
+            src.backup(out)
+        os.chmod(partial, 0o600)  # every user's data is in there
+        os.replace(partial, dest)
+    except sqlite3.Error as exc:
+        raise ShipyardError(
+            f"Could not copy the local database {source.name}: {exc}.",
+            hint="Check that the file is readable and the disk is not full, then try again.",
+        ) from None
+    finally:
+        partial.unlink(missing_ok=True)
+    return dest
+
+
 def _database_file(project: Path) -> Path | None:
     """The SQLite file .env's DATABASE_URL names inside the project, if it names one."""
     url = envfile.read_env(project).get("DATABASE_URL", "").strip()
