@@ -171,6 +171,34 @@ def test_probes_clean_up_after_themselves(studio, tmp_path):
                 assert listed.json()["total"] == 0, (route, listed.json())
 
 
+def test_account_probing_compares_every_pair_run_after_run(studio, tmp_path):
+    """The app allows 3 reset emails and 3 magic links per address in 10 minutes: the probe
+    compares them for an account made for each run, so the fourth run on one staging still
+    compares every pair (with the stored test account it compared only login and sign-up)."""
+    from wizard.checklist import load_checklist
+    from wizard.checklist.model import Checklist
+
+    full = load_checklist()
+    step = full.step("login")
+    item = step.item("login-limits")
+    probe = [c for c in item.checks if c.id == "live.account_enumeration"]
+    only = Checklist(
+        version=1,
+        steps=[step.model_copy(update={"items": [item.model_copy(update={"checks": probe})]})],
+    )
+    project = copy_of(studio, tmp_path / "studio-booking")
+    notes = []
+    with staging(project):
+        for _ in range(4):
+            report = run_checklist(build_context(project=project), only)
+            [result] = [c for i in report.items for c in i.checks]
+            notes.append((result.status, result.note))
+    expected = (
+        "compared login, password reset, magic link, sign-up for an account made for this run"
+    )
+    assert all(status == "pass" and expected in note for status, note in notes), notes
+
+
 # --- seeded faults ----------------------------------------------------------------------------
 
 

@@ -151,6 +151,10 @@ class Session:
             return self.personas[name]
         raise Skip(self.unavailable.get(name, f"the {name} test account could not be made"))
 
+    def make_persona(self, name: str) -> Persona:
+        """A new test account for this run only (signed in; not stored, so never reused)."""
+        return self._sign_in_persona(name, None)
+
     def setup(self) -> None:
         """Sign in the admin and every persona the matrix needs; grant each role."""
         self._sign_in_admin()
