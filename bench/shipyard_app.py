@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import json
 import os
@@ -115,10 +116,21 @@ class ShipyardBackend(Target):
             "ENVIRONMENT": "staging",
             "SECRET_KEY": os.urandom(32).hex(),
             "DATABASE_URL": self.cluster.url(self.database),
+            # The API's own role, as in Docker staging and production: it owns nothing and
+            # row-level security applies to it (migrations create it and grant it the rows).
+            "API_DATABASE_URL": self.cluster.url(self.database).replace(
+                "postgres@", f"{self.database}_api:bench-api-password@", 1
+            ),
             "CORS_ORIGINS": "http://localhost:5173",
             # Tokens must outlast the whole run; Parse's sessions last a year.
             "ACCESS_TOKEN_MINUTES": "120",
             "PORT": str(self.port),
+            # The Dockerfile's ENV: the workers share this folder for metrics.
+            "PROMETHEUS_MULTIPROC_DIR": str(self.workdir / "prometheus"),
+            # Each bench user calls from its own address (X-Forwarded-For), so the per-address
+            # sign-up and login limits stay on without refusing the bench; the app believes
+            # the header only from a trusted proxy, here the bench itself.
+            "TRUSTED_PROXIES": "127.0.0.1",
         }
         run(
             [str(self.python), "-m", "alembic", "upgrade", "head"],
@@ -182,6 +194,13 @@ class ShipyardBackend(Target):
         # user's id comes from /auth/me once signed in.
         if response.status_code not in (201, 202):
             raise BenchError(f"signup failed: {response.status_code} {response.text}")
+        # Only confirmed addresses sign in with a password; the bench confirms its own
+        # accounts in the database instead of following each confirmation email.
+        await asyncio.to_thread(
+            self.cluster.psql,
+            self.database,
+            f"UPDATE users SET email_verified = true WHERE email = '{account.email}'",
+        )
         response = await client.post(
             "/auth/login", json=credentials, headers=self._headers(account)
         )
