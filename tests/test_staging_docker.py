@@ -210,19 +210,49 @@ def test_data_survives_down_and_up(client, project, api, headers):
 
 
 @docker_test
-def test_rebuilt_image_recreates_the_api_and_keeps_data(client, project, api, headers):
+def test_an_update_rebuilds_migrates_and_keeps_data_backing_up_before_a_removal(
+    client, project, api, headers
+):
+    """`shipyard update` on running Docker staging: a new field rebuilds the image, migrates
+    once and replaces the API (the database container and its records stay); the field's
+    removal is refused naming the values it deletes, then with --allow-data-loss a pg_dump
+    is taken first and printed with how to undo."""
     plan = load_plan(project)
-    assert (
-        api.post("/api/notes", json={"body": "across rebuilds"}, headers=headers).status_code == 201
-    )
+    runner = CliRunner()
+    kept = api.post("/api/notes", json={"body": "across updates"}, headers=headers)
+    assert kept.status_code == 201, kept.text
     old_api = client.containers.get(plan.container("api")).id
     old_db = client.containers.get(plan.container("db")).id
-    main = project / "app" / "main.py"
-    main.write_text(main.read_text(encoding="utf-8") + "\n# edited\n", encoding="utf-8")
-    staging.up(project)
+    spec = project / "shipyard.yaml"
+    field = "      body: {type: string, required: true, max_length: 200}\n"
+    tag = "      tag: {type: string, max_length: 40}\n"
+    spec.write_text(spec.read_text(encoding="utf-8").replace(field, field + tag))
+
+    added = runner.invoke(cli, ["update", "--yes", "-C", str(project)])
+
+    assert added.exit_code == 0, added.output
+    assert "Staging (docker) runs the new code" in added.stdout
+    assert "Backed up" not in added.stdout  # nothing is lost, so no backup
     assert client.containers.get(plan.container("api")).id != old_api
     assert client.containers.get(plan.container("db")).id == old_db
-    assert "across rebuilds" in _notes(api, headers)
+    assert "across updates" in _notes(api, headers)
+    tagged = api.post("/api/notes", json={"body": "tagged", "tag": "red"}, headers=headers)
+    assert tagged.status_code == 201 and tagged.json()["tag"] == "red", tagged.text
+
+    spec.write_text(spec.read_text(encoding="utf-8").replace(tag, ""))
+    refused = runner.invoke(cli, ["update", "--yes", "-C", str(project)])
+    assert refused.exit_code == 2, refused.output
+    assert "Note.tag removed: it deletes or changes 1 value on staging" in refused.stdout
+    removed = runner.invoke(cli, ["update", "--yes", "--allow-data-loss", "-C", str(project)])
+    assert removed.exit_code == 0, removed.output
+    dumps = list((project / "backups").glob("*.dump"))
+    assert len(dumps) == 1, dumps
+    assert f"Backed up the staging data before the change: {dumps[0]}" in removed.stdout
+    assert f"`shipyard restore {dumps[0]} --yes`" in removed.stdout
+    assert "Staging (docker) runs the new code" in removed.stdout
+    assert {"across updates", "tagged"} <= set(_notes(api, headers))
+    assert "tag" not in api.get("/api/notes", headers=headers).json()["items"][0]
+    dumps[0].unlink()  # the backup test below counts its own
 
 
 @docker_test
