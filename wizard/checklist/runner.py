@@ -5,6 +5,8 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Mapping
+from concurrent.futures import ThreadPoolExecutor
+from itertools import groupby
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -142,8 +144,7 @@ def run_checklist(
         (c for c in wanted if c not in LAST), key=lambda c: _kind_rank(c.split(".", 1)[0])
     ) + [c for c in LAST if c in wanted]
     try:
-        for check_id in order:
-            outcomes[check_id] = _run_one(ctx, checks, check_id, kinds)
+        outcomes.update(_run_all(ctx, checks, order, kinds))
         for step, item in checklist.all_items():
             if not item.checks:
                 continue
@@ -198,6 +199,43 @@ def _tidy_up(ctx: CheckContext) -> None:
         bare.close()
 
 
+# The project checks run the project's own code (a scratch migration, the app in production
+# settings, a fresh render): seconds each, mostly spent in child processes, and none reads
+# another's result or talks to staging. They run side by side; spec and live checks run one
+# after the other (the live probes share one signed-in session, and timing probes need quiet).
+PARALLEL_KINDS = frozenset({"project"})
+PARALLEL_CHECKS = 4
+
+
+def _run_all(
+    ctx: CheckContext, checks: dict, order: list[str], kinds: tuple[str, ...]
+) -> dict[str, Outcome | Exception]:
+    outcomes: dict[str, Outcome | Exception] = {}
+    for kind, group in groupby(order, key=lambda check_id: check_id.split(".", 1)[0]):
+        ids = list(group)
+        if kind not in PARALLEL_KINDS or kind not in kinds or len(ids) < 2:
+            for check_id in ids:
+                outcomes[check_id] = _run_one(ctx, checks, check_id, kinds)
+            continue
+        _announce(ctx, kind)
+        pool = ThreadPoolExecutor(max_workers=PARALLEL_CHECKS, thread_name_prefix="check")
+        try:
+            futures = {i: pool.submit(_run_one, ctx, checks, i, kinds) for i in ids}
+            for check_id in ids:  # in checklist order, whatever finishes first
+                outcomes[check_id] = futures[check_id].result()
+        finally:
+            # Interrupted: the children got the same Ctrl-C; start nothing new, and let the
+            # ones running clean up their scratch folders.
+            pool.shutdown(wait=True, cancel_futures=True)
+    return outcomes
+
+
+def _announce(ctx: CheckContext, kind: str) -> None:
+    if ctx.cache.get("phase") != kind:
+        ctx.cache["phase"] = kind
+        ctx.on_event(Event("check", _PHASES[kind].format(url=ctx.url or "")))
+
+
 def _kind_rank(kind: str) -> int:
     return KINDS.index(kind) if kind in KINDS else len(KINDS)
 
@@ -211,9 +249,7 @@ def _run_one(
     function = checks.get(check_id)
     if function is None:
         return Skip(f"this version of Shipyard cannot run the {check_id} check yet")
-    if ctx.cache.get("phase") != kind:
-        ctx.cache["phase"] = kind
-        ctx.on_event(Event("check", _PHASES[kind].format(url=ctx.url or "")))
+    _announce(ctx, kind)
     try:
         return function(ctx)
     except (Skip, CouldNotRun) as exc:

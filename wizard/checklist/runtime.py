@@ -167,14 +167,28 @@ def _tail(text: str, lines: int = 3) -> str:
 
 
 # Applies every migration to an empty database, then asks alembic whether the models differ;
-# one program, so that both steps see the same scratch database wherever the code runs.
+# one program, so that both steps see the same scratch database wherever the code runs, and
+# the app's models are imported once.
 _MIGRATIONS_SCRIPT = """
-import subprocess, sys
-upgrade = subprocess.run([sys.executable, "-m", "alembic", "upgrade", "head"])
-print("SHIPYARD-UPGRADE", upgrade.returncode, flush=True)
-if upgrade.returncode:
-    sys.exit(upgrade.returncode)
-sys.exit(subprocess.run([sys.executable, "-m", "alembic", "check"]).returncode)
+import sys, traceback
+from alembic.config import main as alembic
+
+def run(*argv):
+    try:
+        alembic(argv=list(argv), prog="alembic")
+    except SystemExit as stop:
+        return stop.code if isinstance(stop.code, int) else 1
+    except Exception:
+        traceback.print_exc()
+        return 1
+    return 0
+
+upgrade = run("upgrade", "head")
+print("SHIPYARD-UPGRADE", upgrade, flush=True)
+if upgrade:
+    sys.exit(upgrade)
+sys.stdout.flush()
+sys.exit(run("check"))
 """
 
 
