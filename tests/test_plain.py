@@ -12,13 +12,14 @@ import pytest
 from git import Repo
 from tui_driver import STUDIO_RULES
 
-from wizard import answers, wording
+from wizard import answers, envfile, wording
 from wizard.spec import ACTIONS, load_spec
 from wizard.spec.rules import Term
 
 DOWN, ENTER, SPACE = "\x1b[B", "\r", " "
 SHIPYARD = str(Path(sys.executable).with_name("shipyard"))
 FIELD_TYPES = list(wording.FIELD_TYPES)
+PLAIN_ALERT_URL = "json://alerts.example.com/hooks/s3cr3t-hook-token"
 
 
 def _spawn(args: list[str], cwd: Path) -> pexpect.spawn:
@@ -108,6 +109,15 @@ def _answer_studio(founder: Founder) -> None:
     founder.text("Where does your frontend run", "")
     founder.select("Where should staging run")
     founder.confirm("Run staging as a local process with SQLite instead", False)
+    # Monitoring: a destination that is not an apprise URL is refused as typed, never repeated.
+    founder.child.expect("cost nothing")
+    founder.text("Where should alerts go", "hooks.example.com/s3cr3t")
+    founder.child.expect("is not an apprise URL")
+    founder.child.sendcontrol("u")  # clears the line, as a person would
+    founder.child.sendline(PLAIN_ALERT_URL)
+    founder.child.expect("free plan")
+    founder.text("Error-monitoring DSN", "")
+    founder.child.expect("Alerts go to json://...")
     founder.select("What next")
 
 
@@ -127,6 +137,11 @@ def test_plain_prompts_build_the_studio_example(tmp_path: Path, studio_spec_file
     assert not list(tmp_path.glob(".*.shipyard-draft.yaml")), (
         "the draft goes once the project exists"
     )
+    # Where alerts go is in the git-ignored .env, not in shipyard.yaml or the history.
+    assert envfile.read_env(dest)["ALERT_URL"] == PLAIN_ALERT_URL
+    assert not envfile.read_env(dest).get("SENTRY_DSN")
+    assert not Repo(dest).git.grep("-I", "s3cr3t-hook-token", "HEAD", with_exceptions=False)
+    assert "alert test" in output.split("Next steps:")[1]
     assert "Traceback" not in output
     # What to do next, after the path: the commands to start staging and check it.
     assert "Next steps:" in output
@@ -174,7 +189,7 @@ def test_plain_ctrl_c_says_what_is_on_disk_and_resumes(tmp_path: Path) -> None:
 
     again = _spawn(["new", "--plain", "studio-booking"], tmp_path)
     Founder(again).confirm("Resume the answers for Studio Booking", True)
-    again.expect("Step 2 of 7")
+    again.expect("Step 2 of 8")
     again.expect("Object name")
     again.sendcontrol("c")
     again.expect(pexpect.EOF)

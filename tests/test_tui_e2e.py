@@ -131,6 +131,7 @@ def test_shipyard_new_in_a_terminal_creates_a_committed_project(
         "Permissions",
         "Frontend and CORS",
         "Staging",
+        "Monitoring and alerts",
         "review your answers",
     ):
         terminal.keys("C-n")

@@ -209,11 +209,11 @@ async def test_a_pipeline_failure_is_a_dialog_and_can_be_retried(
     real = pipeline.create_project
     calls: list[Path] = []
 
-    def failing_once(spec, dest, on_event=None):  # type: ignore[no-untyped-def]
+    def failing_once(spec, dest, on_event=None, env_answers=None):  # type: ignore[no-untyped-def]
         calls.append(dest)
         if len(calls) == 1:
             raise ShipyardError("Git is not installed.", hint="Install git, then press r.")
-        return real(spec, dest, on_event)
+        return real(spec, dest, on_event, env_answers)
 
     monkeypatch.setattr(pipeline, "create_project", failing_once)
     dest = tmp_path / "studio-booking"
@@ -336,3 +336,80 @@ async def test_a_cleared_short_name_follows_the_title_again(tmp_path: Path) -> N
         await pilot.press("shift+tab", "end", "space", "2")
         await pilot.pause()
         assert name.value == "studio-booking-2"  # and it follows the title again
+
+
+async def test_the_monitoring_step_checks_the_destination_and_keeps_it_out_of_the_spec(
+    tmp_path: Path, studio_spec_file: Path
+) -> None:
+    from textual.widgets import Input
+
+    app = ShipyardApp(tmp_path / "studio-booking", spec=load_spec(studio_spec_file))
+    async with app.run_test(size=(80, 24)) as pilot:
+        index = next(i for i, step in enumerate(app.steps) if step.screen == "monitoring")
+        app.show_step(index)
+        await pilot.pause()
+        assert "Monitoring and alerts" in _text(app, ".step-heading")
+        assert "Where should alerts go?" in _text(app, ".question")
+        whys = " ".join(str(why.render()) for why in app.screen.query(".why"))
+        assert "cost nothing" in whys and "free plan" in whys, "what it costs, in plain words"
+        await tui_driver.type_text(pilot, "hooks.example.com/s3cr3t")
+        await pilot.pause()
+        problem = _text(app, "#alert-url-problem")
+        assert "is not an apprise URL" in problem and "s3cr3t" not in problem
+        assert app.screen.query_one("#alert-url", Input).has_class("-invalid")
+        await pilot.press("ctrl+n")
+        await pilot.pause()
+        assert app.screen.id == "step-monitoring", "a bad destination is fixed before going on"
+        box = app.screen.query_one("#alert-url", Input)
+        box.value = ""
+        await tui_driver.type_text(pilot, "slack://TokenA/TokenB/s3cr3t")
+        await pilot.press("enter")
+        await tui_driver.type_text(pilot, "sentry.example.com")
+        await pilot.pause()
+        assert "is not a DSN" in _text(app, "#sentry-dsn-problem")
+        app.screen.query_one("#sentry-dsn", Input).value = ""
+        await pilot.press("enter")  # no DSN is fine: it is optional
+        await pilot.pause()
+        assert isinstance(app.screen, ReviewScreen)
+        # Back to the step: the answer is still there, kept by the app, not by the spec.
+        await pilot.press("ctrl+p")
+        await pilot.pause()
+        assert app.screen.query_one("#alert-url", Input).value == "slack://TokenA/TokenB/s3cr3t"
+        assert app.env_answers.values() == {"ALERT_URL": "slack://TokenA/TokenB/s3cr3t"}
+        draft = drafts.draft_path(tmp_path / "studio-booking")
+        assert draft.exists() and "s3cr3t" not in draft.read_text()
+        assert "s3cr3t" not in __import__("wizard.spec", fromlist=["dump_spec"]).dump_spec(app.spec)
+        await pilot.press("ctrl+q", "y")
+
+
+async def test_edit_mode_shows_and_saves_the_monitoring_answers_in_env(tmp_path: Path) -> None:
+    from textual.widgets import Input
+
+    from wizard import envfile
+    from wizard.env_answers import EnvAnswers
+
+    (tmp_path / ".env").write_text("SECRET_KEY=k\nALERT_URL=mailto://me:pw@example.com\n")
+    before = EnvAnswers.from_env(tmp_path)
+    assert before.alert_url == "mailto://me:pw@example.com"
+    app = ShipyardApp(
+        tmp_path / "shipyard.yaml",
+        spec=load_spec(Path(__file__).parent.parent / "examples" / "studio-booking.yaml"),
+        mode="edit",
+    )
+    app.env_answers = EnvAnswers(before.alert_url, before.sentry_dsn)
+    async with app.run_test(size=(80, 24)) as pilot:
+        index = next(i for i, step in enumerate(app.steps) if step.screen == "monitoring")
+        app.show_step(index)
+        await pilot.pause()
+        box = app.screen.query_one("#alert-url", Input)
+        assert box.value == "mailto://me:pw@example.com"
+        box.value = ""
+        await tui_driver.type_text(pilot, "discord://1234/abcd")
+        await pilot.press("enter", "enter")
+        await pilot.pause()
+        assert isinstance(app.screen, ReviewScreen)
+        await pilot.press("ctrl+n")
+    assert app.return_value is not None
+    assert app.env_answers.write_changes(tmp_path, before) == ["ALERT_URL"]
+    env = envfile.read_env(tmp_path)
+    assert env == {"SECRET_KEY": "k", "ALERT_URL": "discord://1234/abcd"}

@@ -87,6 +87,7 @@ SCREENS: dict[str, Setup] = {
     "rule-picker": _step("permissions", "down", "down", "enter"),
     "frontend": _step("frontend"),
     "staging": _step("staging"),
+    "monitoring": _step("monitoring", *"slack://T0/B0/x"),
     "review": _review,
     "done": _done,
     "quit": _quit,

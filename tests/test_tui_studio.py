@@ -9,6 +9,7 @@ import pytest
 import tui_driver
 from git import Repo
 
+from wizard import envfile
 from wizard.spec import load_spec
 from wizard.tui.app import ShipyardApp
 from wizard.tui.done import DoneScreen
@@ -46,17 +47,27 @@ async def test_builds_the_studio_example_and_creates_the_project(
         assert not dest.exists(), "nothing is written into DIR before the founder confirms"
         draft = tmp_path / ".studio-booking.shipyard-draft.yaml"
         assert draft.exists(), "answers are saved as they go, beside DIR"
+        assert "s3cr3t" not in draft.read_text() and "publickey0123" not in draft.read_text()
 
         await pilot.press("ctrl+n")
         await _wait_for(pilot, lambda: isinstance(app.screen, DoneScreen))
         assert app.created == dest
         assert not draft.exists(), "the draft goes once the project exists"
+        plan = str(app.screen.query_one(".plan").render())
+        assert "alert test" in plan and "json://..." in plan and "s3cr3t" not in plan
         await pilot.press("enter")
     assert app.return_value == load_spec(studio_spec_file)
     assert load_spec(dest / "shipyard.yaml") == load_spec(studio_spec_file)
     repo = Repo(dest)
     assert not repo.is_dirty(untracked_files=True)
     assert "shipyard.yaml" in repo.git.ls_files().splitlines()
+    # The monitoring answers are in the git-ignored .env, and nowhere in git.
+    env = envfile.read_env(dest)
+    assert env["ALERT_URL"] == tui_driver.ALERT_URL
+    assert env["SENTRY_DSN"] == tui_driver.SENTRY_DSN
+    assert (dest / ".env").stat().st_mode & 0o077 == 0
+    assert not repo.git.grep("-I", "s3cr3t-hook-token", "HEAD", with_exceptions=False)
+    assert not repo.git.grep("-I", "publickey0123", "HEAD", with_exceptions=False)
 
 
 @pytest.mark.slow

@@ -137,8 +137,23 @@ async def permissions(pilot: Pilot[object], rules: dict[str, dict[str, set[str]]
             await pilot.press("down", *["left"] * (len(ACTIONS) - 1))
 
 
+# The monitoring step's answers: secrets for .env, which must never reach shipyard.yaml.
+ALERT_URL = "json://alerts.example.com/hooks/s3cr3t-hook-token"
+SENTRY_DSN = "https://publickey0123@o1.ingest.example.com/42"
+
+
+async def monitoring(pilot: Pilot[object], alert_url: str, dsn: str) -> None:
+    """The monitoring step: the alert destination, Enter, the DSN, Enter (on to the review)."""
+    await type_text(pilot, alert_url)
+    await pilot.press("enter")
+    await type_text(pilot, dsn)
+    await pilot.press("enter")
+    await pilot.pause()
+
+
 async def build_studio(pilot: Pilot[object]) -> None:
-    """From the welcome screen to the review, answering like the studio example."""
+    """From the welcome screen to the review, answering like the studio example
+    (and with alerts going to ALERT_URL, errors to SENTRY_DSN)."""
     await pilot.press("enter")
     await pilot.pause()
     await basics(pilot, "Studio Booking", "staff")
@@ -161,3 +176,4 @@ async def build_studio(pilot: Pilot[object]) -> None:
     await pilot.pause()
     await pilot.press("ctrl+n")  # staging: keep Docker
     await pilot.pause()
+    await monitoring(pilot, ALERT_URL, SENTRY_DSN)

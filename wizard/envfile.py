@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import re
 import secrets
+from collections.abc import Mapping
 from pathlib import Path
 
 from wizard.spec import LaunchSpec
@@ -34,14 +35,17 @@ def generated_values(spec: LaunchSpec) -> dict[str, str]:
     }
 
 
-def render_env(spec: LaunchSpec, example: str | None) -> str:
+def render_env(
+    spec: LaunchSpec, example: str | None, answers: Mapping[str, str] | None = None
+) -> str:
     """The text of .env, following the blueprint's .env.example when it has one.
 
     Keys the blueprint lists keep its order and comments; Shipyard's own values replace
     its placeholders, any other secret-looking placeholder gets a fresh random value, and
-    keys the example does not mention are appended.
+    keys the example does not mention are appended. `answers` are the founder's own settings
+    from the wizard (an alert destination, say): secrets that never go into shipyard.yaml.
     """
-    values = generated_values(spec)
+    values = {**generated_values(spec), **(answers or {})}
     # The blueprint knows how its settings parse CORS_ORIGINS; keep its rendered value.
     keep_from_example = {"CORS_ORIGINS", "FRONTEND_URL"}
     out = [
@@ -66,14 +70,14 @@ def render_env(spec: LaunchSpec, example: str | None) -> str:
     return "\n".join(out) + "\n"
 
 
-def write_env(project: Path, spec: LaunchSpec) -> Path:
+def write_env(project: Path, spec: LaunchSpec, answers: Mapping[str, str] | None = None) -> Path:
     """Write project/.env readable by its owner only (0600), whatever the umask."""
     example_path = project / EXAMPLE_FILE
     example = example_path.read_text(encoding="utf-8") if example_path.is_file() else None
     path = project / ENV_FILE
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w", encoding="utf-8") as handle:
-        handle.write(render_env(spec, example))
+        handle.write(render_env(spec, example, answers))
     os.chmod(path, 0o600)  # O_CREAT's mode only applies to new files
     return path
 

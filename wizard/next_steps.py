@@ -8,8 +8,12 @@ from wizard.paths import shipyard_command
 from wizard.spec import LaunchSpec
 
 
-def next_steps(spec: LaunchSpec, where: str) -> list[tuple[str, str]]:
-    """(what to type or do, why) for each step; every command works as typed in this shell."""
+def next_steps(spec: LaunchSpec, where: str, alerts_to: str | None = None) -> list[tuple[str, str]]:
+    """(what to type or do, why) for each step; every command works as typed in this shell.
+
+    `alerts_to` is where alerts already go (the service, as "slack://..."), when the founder
+    answered the wizard's monitoring question.
+    """
     shipyard = shipyard_command()
     up = f"{shipyard} up" + (" --target local" if spec.staging.target == "local" else "")
     return [
@@ -27,14 +31,18 @@ def next_steps(spec: LaunchSpec, where: str) -> list[tuple[str, str]]:
             if spec.roles
             else []
         ),
-        (f"{shipyard} alert set URL", "where alerts go: your email or a chat webhook"),
+        (
+            (f"{shipyard} alert test", f"sends a test alert to {alerts_to} once staging runs")
+            if alerts_to
+            else (f"{shipyard} alert set URL", "where alerts go: your email or a chat webhook")
+        ),
         (f"{shipyard} publish", "puts the project on GitHub"),
     ]
 
 
-def next_steps_text(spec: LaunchSpec, where: str) -> str:
+def next_steps_text(spec: LaunchSpec, where: str, alerts_to: str | None = None) -> str:
     """'Next steps:' and one numbered line per step, the reasons lined up."""
-    steps = next_steps(spec, where)
+    steps = next_steps(spec, where, alerts_to)
     width = max(len(what) for what, why in steps if why)
     lines = ["Next steps:"]
     for number, (what, why) in enumerate(steps, 1):

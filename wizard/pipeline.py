@@ -8,6 +8,7 @@ import tempfile
 from pathlib import Path
 
 from wizard import envfile
+from wizard.env_answers import EnvAnswers
 from wizard.errors import BadInput, Cancelled, ShipyardError
 from wizard.events import Event, EventSink, ignore
 from wizard.spec import LaunchSpec, dump_spec
@@ -29,8 +30,16 @@ def check_destination(dest: Path) -> None:
         )
 
 
-def create_project(spec: LaunchSpec, dest: Path, on_event: EventSink | None = None) -> Path:
+def create_project(
+    spec: LaunchSpec,
+    dest: Path,
+    on_event: EventSink | None = None,
+    env_answers: EnvAnswers | None = None,
+) -> Path:
     """Render `spec` into the new folder `dest`, with its spec, .env and a first git commit.
+
+    `env_answers` are the wizard's answers that are secrets (where alerts go): they go into
+    the git-ignored .env with the generated secrets, never into shipyard.yaml.
 
     Everything is built in a temporary folder beside `dest` (same filesystem) and renamed
     into place at the end, so a failure or Ctrl-C leaves nothing half-written.
@@ -52,7 +61,7 @@ def create_project(spec: LaunchSpec, dest: Path, on_event: EventSink | None = No
         (work / SPEC_FILE).write_text(dump_spec(spec), encoding="utf-8")
 
         emit(Event("secrets", "Generating secrets into .env (git-ignored, readable only by you)"))
-        envfile.write_env(work, spec)
+        envfile.write_env(work, spec, env_answers.values() if env_answers else None)
 
         emit(Event("git", "Creating the git repository and the first commit"))
         repo.init_repository(work)

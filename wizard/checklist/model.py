@@ -24,6 +24,7 @@ SCREENS: tuple[str, ...] = (
     "permissions",
     "frontend",
     "staging",
+    "monitoring",
 )
 _ID = re.compile(r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$")
 _CHECK_ID = re.compile(r"^(spec|project|live)\.[a-z][a-z0-9_]*$")

@@ -47,6 +47,14 @@ def production_env(project: Path) -> tuple[Path, dict[str, str] | None]:
     return path, envfile.parse_env(path.read_text(encoding="utf-8"))
 
 
+def dsn_problem(dsn: str) -> str | None:
+    """Why `dsn` is not an error monitor's DSN (https://KEY@HOST/PROJECT), without repeating it."""
+    parts = urlsplit(dsn)
+    if parts.scheme not in ("http", "https") or not parts.username or not parts.path.strip("/"):
+        return "is not a DSN: it should look like https://KEY@ORG.ingest.sentry.io/PROJECT"
+    return None
+
+
 @check("project.alert_destination")
 def alert_destination(ctx: CheckContext) -> Outcome:
     """Production has somewhere to send alerts: ALERT_URL is set and looks like an apprise URL.
@@ -83,7 +91,7 @@ def error_monitoring(ctx: CheckContext) -> Outcome:
     if not dsn:
         return Outcome.of([], f"{SENTRY_DSN} is not set: errors are logged and alerted only")
     parts = urlsplit(dsn)
-    if parts.scheme not in ("http", "https") or not parts.username or not parts.path.strip("/"):
+    if dsn_problem(dsn):
         return Outcome.of(
             [
                 Finding(

@@ -29,20 +29,31 @@ def ask(dest: Path | None) -> Path:
     target = wizard.target
     assert target is not None  # the review only accepts a valid spec
     check_destination(target)
-    path = create_project(spec, target, on_event=lambda event: say(f"  {event.message}"))
+    answers = wizard.env_answers
+    path = create_project(
+        spec, target, on_event=lambda event: say(f"  {event.message}"), env_answers=answers
+    )
     drafts.discard_draft(wizard.draft_file)
     say(f"{spec.app.title} is ready in {path}: committed to Git, its secrets in .env.")
-    say(next_steps_text(spec, shown(path)))
+    say(next_steps_text(spec, shown(path), answers.destination() if answers.alert_url else None))
     return path
 
 
 def edit(spec: LaunchSpec, project: Path) -> LaunchSpec:
     """Walk the prompts over an existing spec; returns the changed spec (not yet saved)."""
+    from wizard.env_answers import EnvAnswers
+
     wizard = PlainWizard(project / "shipyard.yaml", spec=spec, mode="edit")
+    before = EnvAnswers.from_env(project)
+    wizard.env_answers = EnvAnswers(before.alert_url, before.sentry_dsn)
     try:
-        return wizard.run()
+        changed = wizard.run()
     except KeyboardInterrupt:
         raise Cancelled("Cancelled: shipyard.yaml was not changed.") from None
+    written = wizard.env_answers.write_changes(project, before)
+    if written:
+        say(f"Saved {' and '.join(written)} in {project / '.env'}.")
+    return changed
 
 
 def _on_disk(wizard: PlainWizard) -> str:

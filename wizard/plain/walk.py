@@ -10,6 +10,7 @@ from questionary import Choice
 
 from wizard import answers, drafts, wording
 from wizard.checklist import Checklist, Step, load_checklist
+from wizard.env_answers import EnvAnswers
 from wizard.plain.objects import ObjectPrompts
 from wizard.plain.prompts import ask_question, explain, question_of, say, yes_no
 from wizard.spec import ACTIONS, LaunchSpec, dump_spec
@@ -34,6 +35,8 @@ class PlainWizard:
         self.mode = mode
         self.steps = (checklist or load_checklist()).wizard_steps
         self.draft_file: Path | None = None
+        # Where alerts go: secrets for .env, so never in the spec or a saved draft.
+        self.env_answers = EnvAnswers()
 
     @property
     def target(self) -> Path | None:
@@ -230,6 +233,31 @@ class PlainWizard:
             self.spec.staging.target = "local"
         else:
             say("Start Docker before `shipyard up` (it offers the local process too).")
+
+    def ask_monitoring(self, step: Step) -> None:
+        for item_id, key, example in (
+            ("alert-destination", "alert_url", "mailto://you:app-password@gmail.com"),
+            ("error-monitoring", "sentry_dsn", "https://KEY@ORG.ingest.sentry.io/PROJECT"),
+        ):
+            item = step.item(item_id)
+            explain(item)
+
+            def valid(text: str, key: str = key) -> bool | str:
+                trial = EnvAnswers(**{key: text})
+                return trial.problems().get(key) or True
+
+            answer = ask_question(
+                questionary.text(
+                    f"{question_of(item)}, e.g. {example}",
+                    default=getattr(self.env_answers, key),
+                    validate=valid,
+                )
+            )
+            setattr(self.env_answers, key, answer.strip())
+        say(
+            f"Alerts go to {self.env_answers.destination()}. These answers go into .env "
+            "(Git ignores it), never into shipyard.yaml; `shipyard alert set URL` changes them."
+        )
 
     # --- review -------------------------------------------------------------------------------
 

@@ -10,6 +10,7 @@ from wizard.errors import Cancelled, ShipyardError
 
 if TYPE_CHECKING:
     from wizard.checklist.results import Report
+    from wizard.env_answers import EnvAnswers
     from wizard.events import EventSink
     from wizard.spec import LaunchSpec
     from wizard.tui.app import ShipyardApp
@@ -34,14 +35,27 @@ def run_wizard(dest: Path | None) -> Path:
 
 def edit_spec(spec: LaunchSpec, project: Path) -> LaunchSpec:
     """Walk the wizard over an existing spec; returns the changed spec (not yet saved)."""
+    from wizard.env_answers import EnvAnswers
     from wizard.tui.app import ShipyardApp
 
     app = ShipyardApp(project / "shipyard.yaml", spec=spec, mode="edit")
+    before = EnvAnswers.from_env(project)
+    app.env_answers = EnvAnswers(before.alert_url, before.sentry_dsn)
     result = app.run()
     _raise_if_crashed(app)
     if result is None:
         raise Cancelled(app.quit_message)
+    _save_env_answers(app.env_answers, before, project)
     return result
+
+
+def _save_env_answers(answers: EnvAnswers, before: EnvAnswers, project: Path) -> None:
+    """The monitoring answers go into the project's .env (they are secrets), said on stderr."""
+    import sys
+
+    written = answers.write_changes(project, before)
+    if written:
+        print(f"Saved {' and '.join(written)} in {project / '.env'}.", file=sys.stderr)
 
 
 def _raise_if_crashed(app: ShipyardApp) -> None:

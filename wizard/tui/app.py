@@ -34,6 +34,7 @@ SCREENS: dict[str, str] = {
     "permissions": "wizard.tui.permissions:PermissionsScreen",
     "frontend": "wizard.tui.frontend:FrontendScreen",
     "staging": "wizard.tui.staging:StagingScreen",
+    "monitoring": "wizard.tui.monitoring:MonitoringScreen",
 }
 
 
@@ -79,6 +80,10 @@ class ShipyardApp(App["LaunchSpec | None"]):
         self._shown_first = False
         self.crashed: BaseException | None = None
         self.refused: ShipyardError | None = None
+        from wizard.env_answers import EnvAnswers
+
+        # Where alerts go: secrets for .env, so never in the spec or a saved draft.
+        self.env_answers = EnvAnswers()
 
     @property
     def steps(self) -> list[Step]:
@@ -197,7 +202,11 @@ class ShipyardApp(App["LaunchSpec | None"]):
         index = max(index, 0)
         step = self.steps[index]
         self._step = step.id
-        self._show(screen_class(step.screen or "")(self.spec, step, index + 1, len(self.steps)))
+        self._show(
+            screen_class(step.screen or "")(
+                self.spec, step, index + 1, len(self.steps), env_answers=self.env_answers
+            )
+        )
 
     def _show(self, screen: Screen[None]) -> None:
         """Replace the current page (the first one is pushed over Textual's default screen)."""
@@ -266,7 +275,7 @@ class ShipyardApp(App["LaunchSpec | None"]):
 
         self.busy = True
         self._step = "progress"
-        self._show(ProgressScreen(self.spec, target))
+        self._show(ProgressScreen(self.spec, target, self.env_answers))
 
     def on_progress_screen_finished(self, message: ProgressScreen.Finished) -> None:
         from wizard import drafts
@@ -277,7 +286,7 @@ class ShipyardApp(App["LaunchSpec | None"]):
         drafts.discard_draft(self.draft_file)
         self.draft_file = None
         self._step = "done"
-        self._show(DoneScreen(self.spec, message.path))
+        self._show(DoneScreen(self.spec, message.path, self.env_answers))
 
     def on_progress_screen_failed(self, message: ProgressScreen.Failed) -> None:
         self.busy = False

@@ -13,6 +13,7 @@ from textual.widgets import Footer, Static
 
 if TYPE_CHECKING:
     from wizard.checklist import Item, Step
+    from wizard.env_answers import EnvAnswers
     from wizard.spec import LaunchSpec
 
 
@@ -46,9 +47,18 @@ class StepScreen(Screen[None]):
             super().__init__()
             self.step_id = step_id
 
-    def __init__(self, spec: LaunchSpec, step: Step, number: int, total: int) -> None:
+    def __init__(
+        self,
+        spec: LaunchSpec,
+        step: Step,
+        number: int,
+        total: int,
+        env_answers: EnvAnswers | None = None,
+    ) -> None:
         super().__init__(id=f"step-{step.id}", classes="step")
         self.spec = spec
+        # Answers that are secrets (kept in .env, never in the spec): the app's own object.
+        self.env_answers = env_answers
         self.step = step
         self.number = number
         self.total = total

@@ -13,6 +13,7 @@ from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import Footer, Static
 
+from wizard.env_answers import EnvAnswers
 from wizard.next_steps import next_steps_text
 from wizard.spec import LaunchSpec
 from wizard.spec.naming import route_name
@@ -27,10 +28,11 @@ class DoneScreen(Screen[None]):
     class Closed(Message):
         """The founder has read the last screen."""
 
-    def __init__(self, spec: LaunchSpec, path: Path) -> None:
+    def __init__(self, spec: LaunchSpec, path: Path, env_answers: EnvAnswers | None = None) -> None:
         super().__init__(id="done")
         self.spec = spec
         self.path = path
+        self.env_answers = env_answers
 
     def compose(self) -> ComposeResult:
         shown = _relative(self.path)
@@ -45,7 +47,12 @@ class DoneScreen(Screen[None]):
                 markup=False,
             )
             routes = ", ".join(f"/api/{route_name(name)}" for name in self.spec.objects)
-            yield Static(next_steps_text(self.spec, shown), classes="plan", markup=False)
+            alerts_to = (
+                self.env_answers.destination()
+                if self.env_answers and self.env_answers.alert_url
+                else None
+            )
+            yield Static(next_steps_text(self.spec, shown, alerts_to), classes="plan", markup=False)
             yield Static(
                 "Addresses once staging runs (the port is printed by `up`):\n"
                 "  API docs:  <api address>/docs\n"

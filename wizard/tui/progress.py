@@ -11,6 +11,7 @@ from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import Footer, LoadingIndicator, Static
 
+from wizard.env_answers import EnvAnswers
 from wizard.errors import ShipyardError
 from wizard.events import Event
 from wizard.spec import LaunchSpec
@@ -39,10 +40,13 @@ class ProgressScreen(Screen[None]):
             self.message = message
             self.hint = hint
 
-    def __init__(self, spec: LaunchSpec, target: Path) -> None:
+    def __init__(
+        self, spec: LaunchSpec, target: Path, env_answers: EnvAnswers | None = None
+    ) -> None:
         super().__init__(id="progress")
         self.spec = spec
         self.target = target
+        self.env_answers = env_answers
 
     def compose(self) -> ComposeResult:
         yield Static(
@@ -67,7 +71,9 @@ class ProgressScreen(Screen[None]):
         from wizard.pipeline import create_project
 
         try:
-            path = create_project(self.spec, self.target, on_event=self._report)
+            path = create_project(
+                self.spec, self.target, on_event=self._report, env_answers=self.env_answers
+            )
         except ShipyardError as exc:
             self.post_message(self.Failed(exc.message, exc.hint))
         except Exception as exc:  # shown as a sentence, never a traceback
