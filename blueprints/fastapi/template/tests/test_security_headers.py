@@ -1,9 +1,21 @@
 """Security headers on every answer; nothing that may carry a token is cached."""
 
+from fastapi import APIRouter
 from httpx import ASGITransport, AsyncClient
 
 from app.core.config import settings
-from app.main import app
+from app.core.monitoring import UNHANDLED_DETAIL
+from app.main import app, create_app
+
+failing = APIRouter(prefix="/test-headers", include_in_schema=False)  # not the contract
+
+
+@failing.get("/boom")
+async def boom() -> None:
+    raise RuntimeError("a bug in a route")
+
+
+app.include_router(failing)
 
 EXPECTED = {
     "x-content-type-options": "nosniff",
@@ -32,6 +44,35 @@ async def test_every_kind_of_answer_carries_the_headers(client):
     for answer in answers:
         assert_secure(answer)
     assert answers[0].headers["content-security-policy"].startswith("default-src 'none'")
+
+
+async def test_an_unhandled_error_in_a_route_is_a_500_with_the_headers(client):
+    answer = await client.get("/test-headers/boom")
+    assert (answer.status_code, answer.json()) == (500, {"detail": UNHANDLED_DETAIL})
+    assert_secure(answer)
+
+
+class BrokenMiddleware:
+    """A middleware that fails before the app answers (outside monitoring, as a bug in
+    RequestIdMiddleware or BodySizeLimit would): Starlette's outermost middleware answers."""
+
+    def __init__(self, app) -> None:
+        self.app = app
+
+    async def __call__(self, scope, receive, send) -> None:
+        if scope["type"] == "http":
+            raise RuntimeError("a bug in a middleware")
+        await self.app(scope, receive, send)
+
+
+async def test_an_error_outside_every_middleware_is_a_500_with_the_headers():
+    broken = create_app()
+    broken.add_middleware(BrokenMiddleware)  # outermost, inside only ServerErrorMiddleware
+    transport = ASGITransport(app=broken, raise_app_exceptions=False)  # Starlette re-raises it
+    async with AsyncClient(transport=transport, base_url="http://test") as caller:
+        answer = await caller.get("/health")
+    assert (answer.status_code, answer.json()) == (500, {"detail": UNHANDLED_DETAIL})
+    assert_secure(answer)
 
 
 async def test_token_responses_are_never_cached(client, people):

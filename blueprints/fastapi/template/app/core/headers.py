@@ -11,9 +11,12 @@
 """
 
 from starlette.datastructures import Headers, MutableHeaders
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.core.config import settings
+from app.core.monitoring import UNHANDLED_DETAIL
 
 API_POLICY = "default-src 'none'; frame-ancestors 'none'"
 # FastAPI's Swagger UI: its script and styles from jsDelivr, an inline start-up script, the
@@ -35,25 +38,39 @@ class SecurityHeadersMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        policy = DOCS_POLICY if scope.get("path") in DOCS_PATHS else API_POLICY
-        https = settings.environment == "production" and _over_https(scope)
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
-                headers = MutableHeaders(scope=message)
-                headers.setdefault("X-Content-Type-Options", "nosniff")
-                headers.setdefault("X-Frame-Options", "DENY")
-                headers.setdefault("Content-Security-Policy", policy)
-                headers.setdefault("Referrer-Policy", "no-referrer")
-                headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
-                if "cache-control" not in headers:
-                    headers["Cache-Control"] = "no-store"
-                    headers["Pragma"] = "no-cache"
-                if https:
-                    headers.setdefault("Strict-Transport-Security", HSTS)
+                add_security_headers(MutableHeaders(scope=message), scope)
             await send(message)
 
         await self.app(scope, receive, send_with_headers)
+
+
+def add_security_headers(headers: MutableHeaders, scope: Scope) -> None:
+    """The headers every answer carries, unless the answer set its own."""
+    headers.setdefault("X-Content-Type-Options", "nosniff")
+    headers.setdefault("X-Frame-Options", "DENY")
+    headers.setdefault(
+        "Content-Security-Policy", DOCS_POLICY if scope.get("path") in DOCS_PATHS else API_POLICY
+    )
+    headers.setdefault("Referrer-Policy", "no-referrer")
+    headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
+    if "cache-control" not in headers:
+        headers["Cache-Control"] = "no-store"
+        headers["Pragma"] = "no-cache"
+    if settings.environment == "production" and _over_https(scope):
+        headers.setdefault("Strict-Transport-Security", HSTS)
+
+
+async def answer_unhandled_error(request: Request, exc: Exception) -> Response:
+    """The 500 for an error that nothing inside caught (app/core/monitoring.py answers those
+    raised in the routes): one raised by a middleware outside it, which Starlette's
+    outermost ServerErrorMiddleware answers, past SecurityHeadersMiddleware. The same words
+    and the same headers as every other answer; Starlette logs the error after it."""
+    response = JSONResponse({"detail": UNHANDLED_DETAIL}, status_code=500)
+    add_security_headers(response.headers, request.scope)
+    return response
 
 
 def _over_https(scope: Scope) -> bool:
