@@ -16,6 +16,7 @@ from wizard.checklist.context import CheckContext, registered
 from wizard.checklist.files import dockerfile_problems, key_problem
 from wizard.checklist.runner import build_context, run_checklist
 from wizard.cli import app
+from wizard.paths import shipyard_command
 from wizard.spec import parse_spec
 
 SPEC = """
@@ -556,7 +557,8 @@ def test_cells_skipped_without_admin_are_a_warning_with_counts_and_a_fix():
     assert matrix.findings == []
     assert matrix.reason.startswith("probed 12 of 20 get/create/update/delete cells; not probed: ")
     assert "Note as role:editor (giving a role needs admin credentials" in matrix.reason
-    assert "SHIPYARD_ADMIN_EMAIL" in matrix.fix and "shipyard up" in matrix.fix
+    # `shipyard up`, spelled as it runs here (by its full path when PATH does not find it).
+    assert "SHIPYARD_ADMIN_EMAIL" in matrix.fix and f"{shipyard_command()} up" in matrix.fix
     assert checks["live.list_filtering"].status == "warn"
     assert checks["live.list_filtering"].reason.startswith("probed 3 of 5 list cells")
     text = reports.to_text(report)
