@@ -70,3 +70,36 @@ def postgres() -> Iterator[throwaway_postgres.PostgresServer]:
         yield server
     finally:
         server.stop()
+
+
+# --- two test processes ---------------------------------------------------------------------
+#
+# scripts/test runs the suite in two processes (pytest-xdist, --dist loadgroup): most slow
+# tests wait on one child process (a rendered project's own suite, a container, a browser),
+# so a second process keeps the second core busy. A group runs whole in one process, so what a
+# module sets up once (a render, a staging, a throwaway PostgreSQL) is set up once there. A
+# group is a test file unless the file names finer groups (tests that share nothing costly).
+# Groups start longest first, by the order below (minutes measured in CI), so that no long
+# file starts last; files not named here follow in file order.
+LONGEST_FIRST = (
+    "test_deploy_swarm",
+    "test_check_live",
+    "test_rendered_projects",
+    "test_update",
+    "test_staging_docker",
+    "test_conformance",
+    "test_monitoring",
+    "test_typescript_client",
+    "test_people",
+    "test_plain",
+    "test_rls",
+    "test_login_methods",
+)
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    for item in items:
+        if item.get_closest_marker("xdist_group") is None:
+            item.add_marker(pytest.mark.xdist_group(item.module.__name__))
+    rank = {name: index for index, name in enumerate(LONGEST_FIRST)}
+    items.sort(key=lambda item: rank.get(item.module.__name__, len(rank)))

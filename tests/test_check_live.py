@@ -33,7 +33,8 @@ from wizard.pipeline import create_project
 from wizard.spec import load_spec, parse_spec
 from wizard.staging import local
 
-pytestmark = pytest.mark.slow
+# Two test process groups (tests/conftest.py), each with its own render and baseline.
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("check_live-a")]
 
 REPO = Path(__file__).resolve().parent.parent
 STUDIO = REPO / "examples" / "studio-booking.yaml"
@@ -425,7 +426,13 @@ FAULTS = [
 ]
 
 
-@pytest.mark.parametrize("fault", FAULTS, ids=lambda f: f.name)
+@pytest.mark.parametrize(
+    "fault",
+    [
+        pytest.param(f, id=f.name, marks=pytest.mark.xdist_group(f"check_live-{'ab'[i % 2]}"))
+        for i, f in enumerate(FAULTS)
+    ],
+)
 def test_seeded_fault_is_caught_by_its_item_only(fault, studio, baseline, tmp_path):
     project = copy_of(studio, tmp_path / "studio-booking")
     fault.edit(project)

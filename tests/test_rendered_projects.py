@@ -33,6 +33,14 @@ def spec_id(path: Path) -> str:
     return path.stem
 
 
+def per_spec(paths: list[Path]) -> list:
+    """One test process group per spec (tests/conftest.py): its render is made once there."""
+    return [
+        pytest.param(p, id=spec_id(p), marks=pytest.mark.xdist_group(f"rendered-{p.stem}"))
+        for p in paths
+    ]
+
+
 @pytest.fixture(scope="module")
 def rendered(tmp_path_factory: pytest.TempPathFactory) -> dict[Path, Path]:
     """Each spec rendered once for this module, on demand."""
@@ -48,7 +56,7 @@ def render_once(cache: dict[Path, Path], spec_path: Path, tmp_path_factory) -> P
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("spec_path", SPECS, ids=spec_id)
+@pytest.mark.parametrize("spec_path", per_spec(SPECS))
 def test_rendered_project_passes_ruff(spec_path, rendered, tmp_path_factory):
     project = render_once(rendered, spec_path, tmp_path_factory)
     for args in (["check", "--no-cache", "."], ["format", "--no-cache", "--check", "."]):
@@ -57,14 +65,14 @@ def test_rendered_project_passes_ruff(spec_path, rendered, tmp_path_factory):
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("spec_path", SPECS, ids=spec_id)
+@pytest.mark.parametrize("spec_path", per_spec(SPECS))
 def test_rendered_suite_on_sqlite(spec_path, rendered, tmp_path_factory):
     run_suite(render_once(rendered, spec_path, tmp_path_factory), None)
 
 
 @pytest.mark.slow
 @pytest.mark.postgres
-@pytest.mark.parametrize("spec_path", SPECS, ids=spec_id)
+@pytest.mark.parametrize("spec_path", per_spec(SPECS))
 def test_rendered_suite_on_postgresql(spec_path, rendered, tmp_path_factory, postgres):
     project = render_once(rendered, spec_path, tmp_path_factory)
     database = re.sub(r"[^a-z0-9]", "_", spec_path.stem.lower())
@@ -72,7 +80,10 @@ def test_rendered_suite_on_postgresql(spec_path, rendered, tmp_path_factory, pos
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("seed", RANDOM_SEEDS)
+@pytest.mark.parametrize(
+    "seed",
+    [pytest.param(s, marks=pytest.mark.xdist_group(f"rendered-seed-{s}")) for s in RANDOM_SEEDS],
+)
 def test_random_spec_renders_and_passes_its_suite(seed, tmp_path):
     text, spec = random_specs.random_spec(seed)
     project = tmp_path / spec.app.name
@@ -85,6 +96,7 @@ def test_random_spec_renders_and_passes_its_suite(seed, tmp_path):
 
 
 @pytest.mark.slow
+@pytest.mark.xdist_group("rendered-readme-install")
 def test_rendered_project_installs_as_its_readme_says(rendered, tmp_path_factory, tmp_path):
     """`pip install -e '.[dev]' && pytest` in a fresh virtual environment (needs PyPI)."""
     project = render_once(rendered, REPO / "examples" / "studio-booking.yaml", tmp_path_factory)
