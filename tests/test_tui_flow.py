@@ -413,3 +413,31 @@ async def test_edit_mode_shows_and_saves_the_monitoring_answers_in_env(tmp_path:
     assert app.env_answers.write_changes(tmp_path, before) == ["ALERT_URL"]
     env = envfile.read_env(tmp_path)
     assert env == {"SECRET_KEY": "k", "ALERT_URL": "discord://1234/abcd"}
+
+
+async def test_f1_on_the_first_step_shows_help_the_screen_does_not(tmp_path: Path) -> None:
+    from wizard.tui.dialogs import Help
+
+    app = ShipyardApp(tmp_path / "app", save_drafts=False)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("enter")
+        await tui_driver.type_text(pilot, "Studio Booking")
+        await pilot.pause()
+        screen = app.screen
+        assert isinstance(screen, BasicsScreen)
+        on_screen = " ".join(str(s.render()) for s in screen.query("Static"))
+        await pilot.press("f1")
+        await pilot.pause()
+        assert isinstance(app.screen, Help)
+        text = app.screen.text
+        # Every question, each with what the screen has no room for, from the answers so far.
+        assert "What is your app called?" in text
+        assert "the staging database studio_booking" in text
+        assert "local SQLite file studio_booking.db" in text
+        assert "Do not list admin" in text and "grant their@email.com staff" in text
+        assert "{" not in text
+        help_lines = [line for line in text.splitlines()[1::1] if len(line) > 60]
+        assert help_lines and not any(line in on_screen for line in help_lines)
+        await pilot.press("escape")
+        await pilot.pause()
+        assert app.screen is screen

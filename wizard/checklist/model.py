@@ -79,6 +79,7 @@ class Item(_Strict):
     title: str
     question: str | None = None
     why: str
+    help: str = ""  # what F1 adds to the screen: rules, examples, what it changes later
     default: Any = None
     choices: list[Choice] = Field(default_factory=list)
     answers: list[str] = Field(default_factory=list)

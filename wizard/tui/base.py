@@ -110,14 +110,35 @@ class StepScreen(Screen[None]):
         self.post_message(self.Navigated(self.step.id, +1))
 
     def action_why(self) -> None:
-        from wizard.tui.dialogs import Choice
+        from wizard.tui.dialogs import Help
 
-        text = "\n\n".join(
-            f"{item.question or item.title}\n{' '.join(item.why.split())}"
-            for item in self.step.items
-        )
-        self.app.push_screen(Choice(self.step.title, text, [("enter", "Close")]))
+        self.app.push_screen(Help(f"Help · {self.step.title}", self.help_text()))
+
+    def help_text(self) -> str:
+        """What F1 shows: each question with its help (rules, examples, what a change later
+        means), which the screen has no room for; the why, for a question without help."""
+        from wizard.paths import as_typed
+
+        values = self.help_values()
+        parts = []
+        for item in self.step.items:
+            text = " ".join((item.help or item.why).split())
+            if item.help:
+                text = text.format_map(_Blank(values))
+            parts.append(f"{item.question or item.title}\n{text}")
+        return as_typed("\n\n".join(parts))
+
+    def help_values(self) -> dict[str, str]:
+        """The answers so far that a help text's {placeholders} name (see checklists/launch.yaml)."""
+        return {}
 
     def action_back(self) -> None:
         self.save_answers()
         self.post_message(self.Navigated(self.step.id, -1))
+
+
+class _Blank(dict[str, str]):
+    """format_map values: a placeholder no screen fills in stays as written."""
+
+    def __missing__(self, key: str) -> str:
+        return "{" + key + "}"

@@ -96,6 +96,14 @@ class BasicsScreen(StepScreen):
     def _value(self, name: str) -> str:
         return self.query_one(f"#{name}", Input).value
 
+    def help_values(self) -> dict[str, str]:
+        name = self.spec.app.name or answers.slugify(self.spec.app.title) or "my-app"
+        return {
+            "name": name,
+            "database": name.replace("-", "_"),
+            "sqlite": f"{name.replace('-', '_')}.db",
+        }
+
     def save_answers(self) -> None:
         name = self._value("name").strip()
         if not name and self._name_follows_title:  # cleared: the suggestion it shows is meant

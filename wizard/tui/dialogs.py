@@ -7,7 +7,7 @@ from typing import ClassVar
 from textual import events
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.containers import Horizontal, Vertical
+from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.content import Content
 from textual.screen import ModalScreen
 from textual.widgets import Button, Static
@@ -49,3 +49,34 @@ class Choice(ModalScreen[str]):
 
     def action_choose(self, key: str) -> None:
         self.dismiss(key)
+
+
+class Help(ModalScreen[None]):
+    """F1's help for a step: longer than a dialog's message, so it scrolls (arrows, Page Up
+    and Page Down); Escape, Enter or F1 closes it."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape,enter,f1", "close", "Close"),
+    ]
+
+    def __init__(self, title: str, text: str) -> None:
+        super().__init__(classes="dialog help")
+        self.title_text = title
+        self.text = text
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog-box"):
+            yield Static(self.title_text, classes="dialog-title", markup=False)
+            with VerticalScroll(id="help-text", classes="help-text"):
+                yield Static(self.text, markup=False)
+            yield Static(
+                "↑/↓ or Page Up/Down scroll · Escape, Enter or F1 closes",
+                classes="key-help",
+                markup=False,
+            )
+
+    def on_mount(self) -> None:
+        self.query_one("#help-text").focus()
+
+    def action_close(self) -> None:
+        self.dismiss(None)
