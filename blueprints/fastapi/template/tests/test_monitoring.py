@@ -97,6 +97,24 @@ async def test_fifty_identical_errors_in_a_minute_are_one_alert_with_the_count(
     assert len(ids) == 3 and all(re.fullmatch(r"r\d+", rid) for rid in ids)  # first two, latest
 
 
+def test_identical_errors_on_two_workers_are_one_alert_with_the_count(webhook, monkeypatch):
+    """The workers of one server group together: two alerters, as two worker processes have,
+    sharing nothing but monitoring_dir (its file lock holds between threads as between
+    processes), see 2 x 25 identical errors and send one alert. The Docker staging test of
+    Shipyard does it with real uvicorn workers."""
+    monkeypatch.setattr(settings, "alert_delay_seconds", 0.5)
+    workers = {"a": alerts.Alerter(), "b": alerts.Alerter()}
+    for number in range(25):
+        for name, worker in workers.items():
+            worker.report("error:same", "ValueError on GET /same", "Same", f"{name}{number}")
+    webhook.wait_for(1)
+    time.sleep(0.5)  # a second alert would have arrived by now
+    [alert] = webhook.messages()
+    assert "Happened 50 times so far" in alert["message"], alert["message"]
+    ids = alert["message"].split("Request id: ")[1].split(", ")
+    assert len(ids) == 3 and {rid[0] for rid in ids} == {"a", "b"}  # both workers counted
+
+
 async def test_a_burst_of_5xx_answers_is_one_alert(client, webhook, monkeypatch):
     monkeypatch.setattr(settings, "alert_5xx_burst", 5)
     for _ in range(12):

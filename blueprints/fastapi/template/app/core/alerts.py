@@ -5,35 +5,41 @@ sends. The first of a kind of trouble is sent `alert_delay_seconds` after it sta
 how often it happened by then; the same trouble is then quiet for the rest of
 `alert_window_seconds` and sent once more with the count if it went on. So 50 identical
 errors in a minute are one alert that says 50.
+
+The groups are shared by every worker of the server: each worker's thread adds what its
+requests saw to alert-groups.json in `monitoring_dir` under a file lock, and whichever
+thread finds a group due sends it, once. Replicas on other machines share nothing but the
+database, so each of them groups its own errors (see the README).
 """
 
+import fcntl
 import json
 import logging
 import os
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from app.core.config import settings
 from app.core.scrub import scrub_text
 
 logger = logging.getLogger("app")
+GROUPS_FILE = "alert-groups.json"
 
 
 @dataclass
-class Group:
-    """One kind of trouble within its window."""
+class Seen:
+    """What this worker's requests saw of one kind of trouble since its thread last looked."""
 
-    key: str
     title: str
     body: str
-    send_at: float
-    window_end: float
-    request_ids: list[str] = field(default_factory=list)
+    min_count: int
     count: int = 0
-    sent: bool = False
-    unsent: int = 0  # counted after the first alert went out
+    request_ids: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -44,37 +50,31 @@ class Alert:
     count: int
 
 
+def _keep_ids(ids: list[str], more: list[str]) -> list[str]:
+    """The first two request ids and the latest one."""
+    merged = list(dict.fromkeys([*ids, *more]))
+    return merged if len(merged) <= 3 else [*merged[:2], merged[-1]]
+
+
 class Alerter:
-    """Collects trouble from any thread or event loop; one daemon thread delivers it."""
+    """Collects trouble from any thread or event loop; one daemon thread per worker delivers it."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._wake = threading.Event()
-        self._groups: dict[str, Group] = {}
+        self._seen: dict[str, Seen] = {}
         self._now: list[Alert] = []
         self._thread: threading.Thread | None = None
 
-    def report(self, key: str, title: str, body: str, request_id: str) -> None:
-        """Record one occurrence; returns at once."""
-        now = time.monotonic()
+    def report(self, key: str, title: str, body: str, request_id: str, min_count: int = 1) -> None:
+        """Record one occurrence; returns at once. With `min_count`, the trouble is only worth
+        an alert once it happened that often within the window (a burst of 5xx answers)."""
         with self._lock:
-            group = self._groups.get(key)
-            if group is None or now >= group.window_end:
-                group = Group(
-                    key,
-                    scrub_text(title),
-                    scrub_text(body),
-                    send_at=now + settings.alert_delay_seconds,
-                    window_end=now + max(settings.alert_window_seconds, settings.alert_delay_seconds),
-                )
-                self._groups[key] = group
-            group.count += 1
-            if group.sent:
-                group.unsent += 1
-            if len(group.request_ids) < 3:
-                group.request_ids.append(request_id)
-            else:
-                group.request_ids[-1] = request_id  # the first two and the latest
+            seen = self._seen.get(key)
+            if seen is None:
+                seen = self._seen[key] = Seen(scrub_text(title), scrub_text(body), min_count)
+            seen.count += 1
+            seen.request_ids = _keep_ids(seen.request_ids, [request_id])
             self._start()
         self._wake.set()
 
@@ -92,8 +92,10 @@ class Alerter:
     def forget(self) -> None:
         """Drop what has not been sent yet (tests start each from nothing)."""
         with self._lock:
-            self._groups.clear()
+            self._seen.clear()
             self._now.clear()
+        with suppress(OSError):
+            (state_dir() / GROUPS_FILE).unlink(missing_ok=True)
 
     def _start(self) -> None:
         if self._thread is None or not self._thread.is_alive():
@@ -102,40 +104,101 @@ class Alerter:
 
     def _run(self) -> None:
         while True:
-            due, wait = self._due()
+            self._wake.clear()  # before taking the news: a report from now on wakes us again
+            with self._lock:
+                seen, self._seen = self._seen, {}
+                due, self._now = self._now, []
+            wait = 60.0
+            try:
+                grouped, wait = merge(seen, time.time())
+                due += grouped
+            except Exception:  # an unreadable state dir must never stop the thread
+                logger.exception("grouping alerts failed")
             for alert in due:
                 try:
                     deliver(alert)
                 except Exception:  # a broken destination must never stop the thread
                     logger.exception("sending an alert failed")
             self._wake.wait(wait)
-            self._wake.clear()
 
-    def _due(self) -> tuple[list[Alert], float]:
-        now = time.monotonic()
-        wait = 60.0
-        with self._lock:
-            due, self._now = self._now, []
-            for key, group in list(self._groups.items()):
-                if not group.sent and now >= group.send_at:
-                    group.sent = True
-                    due.append(self._alert(group, group.count, first=True))
-                if group.sent and now >= group.window_end:
-                    if group.unsent:
-                        due.append(self._alert(group, group.unsent, first=False))
-                    del self._groups[key]
-                    continue
-                wait = min(wait, (group.window_end if group.sent else group.send_at) - now)
-        return due, max(wait, 0.01)
 
-    @staticmethod
-    def _alert(group: Group, count: int, first: bool) -> Alert:
-        window = round(settings.alert_window_seconds)
-        times = "once" if count == 1 else f"{count} times"
-        when = "so far" if first else f"more in the last {window} s"
-        ids = list(dict.fromkeys(group.request_ids))
-        body = f"{group.body}\n\nHappened {times} {when}.\nRequest id: {', '.join(ids)}"
-        return Alert(group.title, body, ids, count)
+@contextmanager
+def _shared_groups() -> Iterator[dict[str, dict[str, Any]]]:
+    """The groups every worker shares, read and written back under an exclusive file lock."""
+    folder = state_dir()
+    path = folder / GROUPS_FILE
+    with open(folder / "alert-groups.lock", "a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            try:
+                groups: dict[str, dict[str, Any]] = json.loads(path.read_text())
+            except (OSError, ValueError):
+                groups = {}
+            yield groups
+            temporary = path.with_name(f".{GROUPS_FILE}.{os.getpid()}")
+            temporary.write_text(json.dumps(groups))
+            os.replace(temporary, path)
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
+
+
+def merge(seen: dict[str, Seen], now: float) -> tuple[list[Alert], float]:
+    """Add this worker's news to the shared groups; returns the alerts now due (each is
+    handed to exactly one worker) and how long until a group next needs a look."""
+    due: list[Alert] = []
+    wait = 60.0
+    with _shared_groups() as groups:
+        for key, news in seen.items():
+            group = groups.get(key)
+            if group is not None and now >= group["window_end"]:
+                _flush(group, now, due)
+                group = None
+            if group is None:
+                group = groups[key] = {
+                    "title": news.title,
+                    "body": news.body,
+                    "min_count": news.min_count,
+                    "send_at": now + settings.alert_delay_seconds,
+                    "window_end": now
+                    + max(settings.alert_window_seconds, settings.alert_delay_seconds),
+                    "count": 0,
+                    "unsent": 0,
+                    "sent": False,
+                    "request_ids": [],
+                }
+            group["count"] += news.count
+            if group["sent"]:
+                group["unsent"] += news.count
+            group["request_ids"] = _keep_ids(group["request_ids"], news.request_ids)
+        for key, group in list(groups.items()):
+            if not _flush(group, now, due):
+                del groups[key]
+                continue
+            # A group still short of its min_count waits for news (which wakes us) or its end.
+            later = group["send_at"] if now < group["send_at"] else group["window_end"]
+            wait = min(wait, (group["window_end"] if group["sent"] else later) - now)
+    return due, max(wait, 0.01)
+
+
+def _flush(group: dict[str, Any], now: float, due: list[Alert]) -> bool:
+    """Move what is due of one group into `due`; False once its window is over."""
+    if not group["sent"] and now >= group["send_at"] and group["count"] >= group["min_count"]:
+        group["sent"] = True
+        due.append(_alert(group, group["count"], first=True))
+    if now >= group["window_end"]:
+        if group["sent"] and group["unsent"]:
+            due.append(_alert(group, group["unsent"], first=False))
+        return False
+    return True
+
+
+def _alert(group: dict[str, Any], count: int, first: bool) -> Alert:
+    window = round(settings.alert_window_seconds)
+    times = "once" if count == 1 else f"{count} times"
+    when = "so far" if first else f"more in the last {window} s"
+    ids = list(group["request_ids"])
+    body = f"{group['body']}\n\nHappened {times} {when}.\nRequest id: {', '.join(ids)}"
+    return Alert(group["title"], body, ids, count)
 
 
 def deliver(alert: Alert) -> str:

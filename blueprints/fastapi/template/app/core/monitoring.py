@@ -9,7 +9,6 @@ import fcntl
 import logging
 import time
 import traceback
-from collections import deque
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -41,7 +40,6 @@ class MonitoringMiddleware:
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
-        self.recent_5xx: deque[float] = deque()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -98,21 +96,19 @@ class MonitoringMiddleware:
         )
 
     def count_5xx(self, scope: Scope) -> None:
-        now = time.monotonic()
-        self.recent_5xx.append(now)
-        while self.recent_5xx and self.recent_5xx[0] < now - settings.alert_window_seconds:
-            self.recent_5xx.popleft()
-        if len(self.recent_5xx) >= settings.alert_5xx_burst:
-            alerter.report(
-                key="5xx-burst",
-                title=f"{settings.app_name} ({settings.environment}): many requests are failing",
-                body=(
-                    f"{len(self.recent_5xx)} answers with status 500 or above in the last "
-                    f"{round(settings.alert_window_seconds)} s (latest: {scope['method']} "
-                    f"{route_of(scope)})."
-                ),
-                request_id=request_id.get(),
-            )
+        """Every 5xx answer counts toward one shared group; it is an alert from
+        `alert_5xx_burst` answers in the window on, whichever workers gave them."""
+        alerter.report(
+            key="5xx-burst",
+            title=f"{settings.app_name} ({settings.environment}): many requests are failing",
+            body=(
+                f"At least {settings.alert_5xx_burst} answers with status 500 or above within "
+                f"{round(settings.alert_window_seconds)} s (the first: {scope['method']} "
+                f"{route_of(scope)})."
+            ),
+            request_id=request_id.get(),
+            min_count=settings.alert_5xx_burst,
+        )
 
     @staticmethod
     async def answer_500(send: Send) -> None:
