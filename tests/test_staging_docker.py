@@ -162,9 +162,19 @@ def test_second_up_changes_no_containers_networks_or_volumes(client, project):
 
 
 @docker_test
-def test_up_through_the_cli_prints_plain_progress_and_the_urls(project):
-    result = CliRunner().invoke(cli, ["up", "-C", str(project)])
+def test_up_through_the_cli_prints_plain_progress_and_the_urls(project, monkeypatch):
+    from wizard.commands import staging as staging_commands
+    from wizard.staging import chosen_target, remember_target
+
+    # Switched to local once when Docker failed; the engine answers now: offered, and a yes
+    # goes back to Docker staging and forgets the switch.
+    remember_target(project, "local")
+    monkeypatch.setattr(staging_commands, "can_prompt", lambda: True)
+    result = CliRunner().invoke(cli, ["up", "-C", str(project)], input="y\n")
     assert result.exit_code == 0, result.stderr
+    assert "A Docker engine answers on this machine now" in result.stderr
+    assert "Back to Docker staging" in result.stderr
+    assert chosen_target(project) is None
     assert "Step 1/" in result.stderr  # no terminal: plain lines, no progress bar
     assert "Reusing the API" in result.stderr
     assert "API:    http://127.0.0.1:" in result.stdout

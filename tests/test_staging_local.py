@@ -296,3 +296,42 @@ def test_docker_readiness_says_when_no_engine_answers(tmp_path, monkeypatch):
     monkeypatch.setenv("DOCKER_HOST", f"unix://{tmp_path}/no-docker.sock")
     problem = engine.readiness(["postgres:16-alpine"], timeout=5)
     assert problem is not None and problem.startswith("no Docker engine answers")
+
+
+@pytest.mark.docker
+def test_a_remembered_local_target_says_when_docker_answers_again(project, monkeypatch):
+    """Local since Docker failed once; now an engine answers and has the images: `up` says
+    so and how to switch back, and at a terminal a no stays local."""
+    import docker
+
+    from wizard.commands import staging as staging_commands
+    from wizard.staging import chosen_target, remember_target
+
+    client = docker.from_env()
+    present = next(tag for image in client.images.list() for tag in image.tags)
+    client.close()
+    monkeypatch.setenv("SHIPYARD_PYTHON_IMAGE", present)
+    monkeypatch.setenv("SHIPYARD_POSTGRES_IMAGE", present)
+    (project / "shipyard.yaml").write_text(
+        "app: {name: proj, title: Proj}\nstaging: {target: docker}\n"
+        "objects: {Note: {fields: {title: string}}}\n"
+    )
+    remember_target(project, "local")
+    runner = CliRunner()
+    quiet = runner.invoke(app, ["up", "-C", str(project)])
+    assert quiet.exit_code == 0, quiet.output
+    assert quiet.stdout.splitlines()[0] == "Status: running (local)"
+    assert "A Docker engine answers on this machine now" in quiet.stderr
+    assert " up --target docker` switches back to Docker staging" in quiet.stderr
+    # Running: nothing to switch, nothing said.
+    again = runner.invoke(app, ["up", "-C", str(project)])
+    assert again.exit_code == 0 and "Docker" not in again.stderr
+    assert runner.invoke(app, ["down", "-C", str(project)]).exit_code == 0
+
+    monkeypatch.setattr(staging_commands, "can_prompt", lambda: True)
+    declined = runner.invoke(app, ["up", "-C", str(project)], input="n\n")
+    assert declined.exit_code == 0, declined.output
+    assert "Start Docker staging (the API and PostgreSQL in containers) instead?" in declined.stderr
+    assert "Staying local" in declined.stderr
+    assert "Status: running (local)" in declined.stdout
+    assert chosen_target(project) == "local"

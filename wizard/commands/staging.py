@@ -65,6 +65,8 @@ def up(
     """Start the project's staging backend and print its URLs."""
     project = directory.resolve()
     module = _staging_module(project, target)
+    if target is None and module.TARGET == "local":
+        module = _docker_again(project, module)
     options: dict[str, Any] = {}
     if public or port is not None:
         if module.TARGET != "docker":
@@ -99,6 +101,54 @@ def up(
         if admin is not None:
             staging = replace(staging, details={**staging.details, "admin": admin})
     _print_staging(staging, as_json)
+
+
+def _docker_again(project: Path, module: Any) -> Any:
+    """Local because Docker failed once (.shipyard/target): if an engine answers now and has
+    the images, say so, and at a terminal offer to go back to Docker staging."""
+    from wizard.spec import load_spec
+    from wizard.staging import chosen_target, remember_target, target_module
+    from wizard.staging.engine import docker_problem
+
+    if chosen_target(project) != "local" or module.status(project).running:
+        return module  # chosen in shipyard.yaml, or already running: nothing to switch
+    try:
+        spec = load_spec(project / "shipyard.yaml")
+    except ShipyardError:
+        return module
+    if spec.staging.target != "docker" or docker_problem(spec) is not None:
+        return module
+    said = (
+        "A Docker engine answers on this machine now, and it has the images Docker staging "
+        "needs; this project runs as a local process since Docker staging could not start."
+    )
+    if not can_prompt():
+        typer.secho(
+            as_typed(f"{said} `shipyard up --target docker` switches back to Docker staging."),
+            err=True,
+        )
+        return module
+    typer.secho(said, err=True)
+    if not typer.confirm(
+        "Start Docker staging (the API and PostgreSQL in containers) instead?",
+        default=True,
+        err=True,
+    ):
+        typer.secho(
+            as_typed(
+                "Staying local. `shipyard up --target docker` switches later; "
+                "staging.target: local in shipyard.yaml stops this question."
+            ),
+            err=True,
+        )
+        return module
+    remember_target(project, None)
+    typer.secho(
+        "Back to Docker staging, as shipyard.yaml says; the local SQLite data stays in the "
+        "project folder.",
+        err=True,
+    )
+    return target_module("docker")
 
 
 def _local_instead(project: Path, problem: ShipyardError, display: Any) -> Any:
