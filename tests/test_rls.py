@@ -84,3 +84,17 @@ def test_long_names_stay_postgresql_identifiers():
     cut = identifier(long)
     assert len(cut) == 63 and cut != identifier(long + "y")
     assert identifier("short") == "short"
+
+
+def test_a_create_reads_back_its_own_new_row_and_no_other(studio):
+    # While app.creating is on (the API's INSERT ... RETURNING), only the row whose id this
+    # connection's sequence just gave; CASE keeps currval from running otherwise.
+    returned = policies(studio["Booking"])["read_returned_by_create"]
+    assert returned["command"] == "SELECT"
+    assert returned["using"] == (
+        "CASE WHEN current_setting('app.creating', true) = 'on' "
+        "THEN id = currval(pg_get_serial_sequence('\"bookings\"', 'id')) ELSE false END"
+    )
+    # Read by everyone signed in: RETURNING passes the read rule, no such policy.
+    assert "read_returned_by_create" not in policies(studio["Studio"])
+

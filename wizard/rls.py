@@ -40,7 +40,9 @@ that forgets still sees nothing.
 A create answers with its new record (INSERT ... RETURNING), which PostgreSQL checks
 against the read policies too, and a rule may let someone create what they may not read:
 tables whose read rule is not open to everyone signed in have one more SELECT policy, for
-``app.creating``, which the API sets only in the transaction of that one INSERT.
+``app.creating``, which the API sets only in the transaction of that one INSERT, and which
+lets through only the row with the id the sequence just gave this connection: the new row,
+never one that was there before.
 
 Every column a policy filters on is indexed by the initial migration: ``owner_id`` leads
 ``ix_<table>_owner_id_created_at_id`` and every reference column has its own index.
@@ -135,8 +137,7 @@ def compile_policies(
             # A create answers with the new record (INSERT ... RETURNING), which PostgreSQL
             # checks against the read rule too; someone may create what they may not read.
             # The API sets this only in the transaction of that one INSERT.
-            creating = f"current_setting('{CREATING_SETTING}', true) = 'on'"
-            rows.append(_policy("read_returned_by_create", "SELECT", using=creating))
+            rows.append(_policy("read_returned_by_create", "SELECT", using=_just_created(obj)))
         admin = "(select rls_has_role('admin'))"
         rows.append(_policy("admin", "ALL", using=admin, check=admin))
         policies[obj["name"]] = rows
@@ -160,6 +161,21 @@ def compile_policies(
         for policy in policies[obj["name"]]:
             policy["sql"] = _create_policy(obj["table"], policy)
     return policies, functions
+
+
+def _just_created(obj: dict[str, Any]) -> str:
+    """The row this transaction's INSERT is returning, and no other, while app.creating is on.
+
+    PostgreSQL checks the row RETURNING hands back before it is stored (its xmin is not
+    set yet), but its id already came from the table's sequence: currval is the id this
+    connection took last. CASE keeps currval from running (it fails on a connection that
+    never inserted) unless the API has marked the transaction as an INSERT's own.
+    """
+    sequence = f"pg_get_serial_sequence('\"{obj['table']}\"', 'id')"
+    return (
+        f"CASE WHEN current_setting('{CREATING_SETTING}', true) = 'on' "
+        f"THEN id = currval({sequence}) ELSE false END"
+    )
 
 
 def _create_policy(table: str, policy: dict[str, Any]) -> str:
@@ -234,26 +250,40 @@ def _owner_condition(
     return f'owner_id IS NOT DISTINCT FROM {owner_function(target)}("{obj["owner_attr"]}")'
 
 
+def _lookup(signature: str, returns: str, query: str) -> str:
+    """A SECURITY DEFINER function that reads one table as its owner, app.rls_lookup on.
+
+    PL/pgSQL that turns the setting on for its own query and back as it was, rather than
+    a ``SET app.rls_lookup = 'on'`` clause on the function: PostgreSQL 15 and later let only
+    superusers (or roles granted SET on it) attach a custom setting to a function, and on
+    a managed PostgreSQL the owner is an ordinary role. If the query fails, the transaction
+    (or its savepoint) undoes the setting too. The argument is $1 and the columns are
+    qualified: a table may have a column named like a variable.
+    """
+    return (
+        f"CREATE FUNCTION {signature} RETURNS {returns} LANGUAGE plpgsql STABLE "
+        "SECURITY DEFINER SET search_path = pg_catalog, public AS $$ "
+        f"DECLARE rls_was text := current_setting('{LOOKUP_SETTING}', true); rls_found {returns}; "
+        f"BEGIN PERFORM set_config('{LOOKUP_SETTING}', 'on', true); "
+        f"{query}; "
+        f"PERFORM set_config('{LOOKUP_SETTING}', coalesce(rls_was, ''), true); "
+        "RETURN rls_found; END $$"
+    )
+
+
 def _owned_ids(table: str) -> dict[str, str]:
     name = owned_ids_function(table)
-    return {
-        "signature": f"{name}()",
-        "sql": (
-            f"CREATE FUNCTION {name}() RETURNS integer[] LANGUAGE sql STABLE SECURITY DEFINER "
-            f"SET search_path = pg_catalog, public SET {LOOKUP_SETTING} = 'on' AS "
-            f"$$ SELECT coalesce(array_agg(id), '{{}}') FROM \"{table}\" "
-            "WHERE owner_id = rls_caller() $$"
-        ),
-    }
+    query = (
+        f"SELECT coalesce(array_agg(t.id), '{{}}') INTO rls_found FROM \"{table}\" t "
+        "WHERE t.owner_id = rls_caller()"
+    )
+    return {"signature": f"{name}()", "sql": _lookup(f"{name}()", "integer[]", query)}
 
 
 def _owner_of(table: str) -> dict[str, str]:
     name = owner_function(table)
+    query = f'SELECT t.owner_id INTO rls_found FROM "{table}" t WHERE t.id = $1'
     return {
         "signature": f"{name}(integer)",
-        "sql": (
-            f"CREATE FUNCTION {name}(record_id integer) RETURNS integer LANGUAGE sql STABLE "
-            f"SECURITY DEFINER SET search_path = pg_catalog, public SET {LOOKUP_SETTING} = 'on' "
-            f'AS $$ SELECT owner_id FROM "{table}" WHERE id = record_id $$'
-        ),
+        "sql": _lookup(f"{name}(record_id integer)", "integer", query),
     }
