@@ -98,3 +98,35 @@ def test_a_create_reads_back_its_own_new_row_and_no_other(studio):
     # Read by everyone signed in: RETURNING passes the read rule, no such policy.
     assert "read_returned_by_create" not in policies(studio["Studio"])
 
+
+def test_a_rule_change_alone_gets_a_migration_that_rebuilds_the_policies(tmp_path):
+    from wizard.migrations import plan_migration
+    from wizard.spec.diff import diff_specs
+
+    versions = tmp_path / "alembic" / "versions"
+    versions.mkdir(parents=True)
+    (versions / "0002_sign_in.py").write_text('revision: str = "0002_sign_in"\n')
+    old = load_spec(REPO / "bench" / "booking.yaml")
+    changed = tmp_path / "booking.yaml"
+    changed.write_text(
+        (REPO / "bench" / "booking.yaml").read_text().replace("read: owner", "read: signed_in")
+    )
+    new = load_spec(changed)
+    migration = plan_migration(old, new, diff_specs(old, new), tmp_path)
+    assert migration is not None
+    assert migration.operations == [
+        "row-level security rebuilt from the rules: 6 policies on 1 table (PostgreSQL)"
+    ]
+    upgrade, downgrade = migration.text.split("def downgrade() -> None:")
+    # Old policies and functions go before any change, new ones come after, FORCEd.
+    assert upgrade.index('DROP POLICY IF EXISTS read_owner ON "bookings"') < upgrade.index(
+        "CREATE POLICY read_signed_in"
+    )
+    assert 'ALTER TABLE "bookings" FORCE ROW LEVEL SECURITY' in upgrade
+    assert "CREATE POLICY read_returned_by_create" not in upgrade  # now read by all signed in
+    assert (
+        "CREATE POLICY read_owner" in downgrade and "CREATE POLICY read_signed_in" not in downgrade
+    )
+    assert 'postgresql = op.get_bind().dialect.name == "postgresql"' in upgrade  # PostgreSQL only
+    assert "import sqlalchemy" not in migration.text  # nothing else to do: ruff-clean
+    compile(migration.text, "migration.py", "exec")

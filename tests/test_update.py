@@ -283,6 +283,24 @@ def migrate(project: Path, url: str, *target: str) -> None:
     assert done.returncode == 0, done.stderr[-3000:]
 
 
+def assert_row_level_security(project: Path, url: str) -> None:
+    """On PostgreSQL: every object table FORCEd, with exactly the policies its spec compiles to."""
+    if not url.startswith("postgres"):
+        return
+    from wizard.blueprints import blueprint_context
+
+    context = blueprint_context(load_spec(project / "shipyard.yaml"))
+    tables = {obj["table"] for obj in context["tables"]}
+    expected = {(obj["table"], p["name"]) for obj in context["tables"] for p in obj["rls_policies"]}
+    found = sql(url, "SELECT tablename, policyname FROM pg_policies WHERE schemaname = 'public'")
+    assert set(found) == expected
+    forced = sql(
+        url,
+        "SELECT relname FROM pg_class WHERE relkind = 'r' AND relrowsecurity AND relforcerowsecurity",
+    )
+    assert {name for (name,) in forced} == tables
+
+
 def updated(project: Path, *args: str) -> None:
     result = update(project, "--yes", *args)
     assert result.exit_code == 0, result.output
@@ -315,6 +333,7 @@ def test_five_spec_edits_migrate_a_database_and_keep_its_records(project, tmp_pa
     add_note_field(project)
     updated(project)
     migrate(project, url)
+    assert_row_level_security(project, url)  # reviews: ENABLEd, FORCEd, its policies
     sql(
         url,
         f"INSERT INTO reviews (id, studio_id, stars, body, version, created_at, updated_at) VALUES (1, 1, 4, 'Great', 1, {NOW}, {NOW})",
@@ -343,6 +362,7 @@ def test_five_spec_edits_migrate_a_database_and_keep_its_records(project, tmp_pa
     assert update(project, "--yes").exit_code == 2  # text to string may cut values
     updated(project, "--allow-data-loss")
     migrate(project, url)
+    assert_row_level_security(project, url)  # the studio's update_owner policy is gone
     assert sql(url, "SELECT name, city FROM studios") == [("Loft", "Berlin")]
     assert sql(url, "SELECT body FROM reviews") == [("Great",)]
 
@@ -355,6 +375,7 @@ def test_five_spec_edits_migrate_a_database_and_keep_its_records(project, tmp_pa
     updated(project, "--allow-data-loss")
     migrate(project, url)
     assert sql(url, "SELECT venue_id, rating FROM reviews") == [("1", "4")]
+    assert_row_level_security(project, url)
 
     versions = sorted(p.name for p in (project / "alembic/versions").glob("*.py"))
     assert len(versions) == 6, versions

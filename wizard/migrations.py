@@ -84,7 +84,8 @@ def plan_migration(
 
     before, after = blueprint_context(old), blueprint_context(new)
     ops = _operations(before, after, changes)
-    if not ops:
+    rls = row_level_security(before, after)
+    if not ops and rls is None:
         return None
     found = heads(project)
     if len(found) != 1:
@@ -97,10 +98,51 @@ def plan_migration(
         )
     number = _next_number(project)
     revision = f"{number:04d}_{_slug(changes)}"[:_MAX_REVISION].rstrip("_")
-    text = _render(new.blueprint, revision, found[0], ops, _inverse(ops), changes, ruff_config)
-    return Migration(
-        f"{VERSIONS}/{revision}.py", revision, found[0], [op["words"] for op in ops], text
-    )
+    text = _render(new.blueprint, revision, found[0], ops, _inverse(ops), changes, ruff_config, rls)
+    words = [op["words"] for op in ops]
+    if rls is not None:
+        words.append(rls["words"])
+    return Migration(f"{VERSIONS}/{revision}.py", revision, found[0], words, text)
+
+
+def row_level_security(before: dict[str, Any], after: dict[str, Any]) -> dict[str, Any] | None:
+    """The policies and functions before and after, when the rules compile to other SQL.
+
+    The migration rebuilds them on PostgreSQL: it drops every policy and function the old
+    spec compiled to first (a policy holds on to the columns and functions it reads, so a
+    column or table could not go while one uses it), makes the change, then creates what
+    the new spec compiles to, new tables ENABLEd and FORCEd like the first migration's. One
+    transaction: no one sees the tables between the two. None: the rules compile the same.
+    """
+    was, now = _compiled(before), _compiled(after)
+    if was == now:
+        return None
+    policies = sum(len(table["sql"]) for table in now["tables"])
+    return {
+        "before": was,
+        "after": now,
+        "words": f"row-level security rebuilt from the rules: {_count(policies, 'policy')} on "
+        f"{_count(len(now['tables']), 'table')} (PostgreSQL)",
+    }
+
+
+def _count(n: int, noun: str) -> str:
+    plural = noun[:-1] + "ies" if noun.endswith("y") else noun + "s"
+    return f"{n} {noun if n == 1 else plural}"
+
+
+def _compiled(context: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "tables": [
+            {
+                "table": obj["table"],
+                "policies": [policy["name"] for policy in obj["rls_policies"]],
+                "sql": [policy["sql"] for policy in obj["rls_policies"]],
+            }
+            for obj in context["tables"]
+        ],
+        "functions": [dict(fn) for fn in context["rls_functions"]],
+    }
 
 
 def _by_name(context: dict[str, Any]) -> dict[str, dict[str, Any]]:
@@ -316,6 +358,7 @@ def _render(
     undo: list[dict[str, Any]],
     changes: list[Change],
     ruff_config: Path | None,
+    rls: dict[str, Any] | None = None,
 ) -> str:
     import shutil
 
@@ -340,6 +383,7 @@ def _render(
         downgrade=undo,
         upgrade_sqlite=_needs_sqlite_flag(ops),
         downgrade_sqlite=_needs_sqlite_flag(undo),
+        rls=rls,
     )
     with tempfile.TemporaryDirectory(prefix="shipyard-migration-") as scratch:
         # Laid out as in the project, so ruff sorts `alembic` (the folder) as first-party.
