@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 import json
 import os
 import re
@@ -30,6 +31,10 @@ objects:
       title: {type: string, required: true, max_length: 80}
     permissions: {read: owner, create: signed_in, update: owner, delete: owner}
 """
+
+
+# The settings in .env whose values must never appear in an alert or an error event.
+SECRET_KEYS = {"SECRET_KEY", "POSTGRES_PASSWORD", "POSTGRES_API_PASSWORD", "METRICS_TOKEN"}
 
 
 def project_with(tmp_path: Path, env: str) -> Path:
@@ -185,6 +190,53 @@ class Webhook:
         self.server.server_close()
 
 
+class SentryIngest:
+    """A local endpoint speaking Sentry's envelope protocol: POST /api/PROJECT/envelope/,
+    gzip- or brotli-compressed, a header line then (item header, payload) line pairs."""
+
+    def __init__(self) -> None:
+        self.bodies: list[bytes] = []
+        self.paths: list[str] = []
+        bodies, paths = self.bodies, self.paths
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                raw = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                encoding = self.headers.get("Content-Encoding", "")
+                if encoding == "gzip":
+                    raw = gzip.decompress(raw)
+                elif encoding == "br":
+                    import brotli
+
+                    raw = brotli.decompress(raw)
+                paths.append(self.path)
+                bodies.append(raw)
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.end_headers()
+                self.wfile.write(b"{}")
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.dsn = f"http://publickey@127.0.0.1:{self.server.server_address[1]}/7"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def events(self) -> list[dict]:
+        found = []
+        for body in self.bodies:
+            lines = body.split(b"\n")
+            for header, payload in zip(lines[1::2], lines[2::2], strict=False):
+                if json.loads(header).get("type") == "event":
+                    found.append(json.loads(payload))
+        return found
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
 @pytest.mark.slow
 def test_alerts_reach_a_webhook_from_a_running_staging(tmp_path, monkeypatch):
     """A spec nobody wrote by hand, on local staging: alert set, alert test, the launch
@@ -198,9 +250,11 @@ def test_alerts_reach_a_webhook_from_a_running_staging(tmp_path, monkeypatch):
     text, _ = random_spec(105)
     project = new_project(text, tmp_path / "app")
     webhook = Webhook()
+    ingest = SentryIngest()
     runner = CliRunner()
     try:
         assert runner.invoke(app, ["alert", "set", webhook.url, "-C", str(project)]).exit_code == 0
+        envfile.set_value(project, "SENTRY_DSN", ingest.dsn)
         local.up(project)
         tested = runner.invoke(app, ["alert", "test", "-C", str(project)])
         assert tested.exit_code == 0, tested.output
@@ -216,7 +270,17 @@ def test_alerts_reach_a_webhook_from_a_running_staging(tmp_path, monkeypatch):
         seconds = float(re.search(r"in ([\d.]+) s", live.note)[1])
         assert seconds < 10
         [alert] = [m for m in webhook.messages if "DeliberateError" in m["title"]]
-        assert re.search(r"shipyard-check-[0-9a-f]{12}", alert["message"])
+        rid = re.search(r"shipyard-check-[0-9a-f]{12}", alert["message"])[0]
+        # With a DSN the item passes only once the error monitor's endpoint took the event.
+        assert "SENTRY_DSN endpoint accepted the event (HTTP 200)" in live.note, live.note
+        [event] = [e for e in ingest.events() if e.get("tags", {}).get("request_id") == rid]
+        assert event["exception"]["values"][-1]["type"] == "DeliberateError"
+        assert all(path == "/api/7/envelope/" for path in ingest.paths), ingest.paths
+        secrets = [v for k, v in envfile.read_env(project).items() if k in SECRET_KEYS and v]
+        for raw in ingest.bodies:
+            assert not any(secret.encode() in raw for secret in secrets)
+        for message in webhook.messages:
+            assert not any(secret in json.dumps(message) for secret in secrets)
 
         status = runner.invoke(app, ["status", "-C", str(project), "--json"])
         assert status.exit_code == 0, status.output
@@ -229,6 +293,7 @@ def test_alerts_reach_a_webhook_from_a_running_staging(tmp_path, monkeypatch):
     finally:
         local.down(project)
         webhook.close()
+        ingest.close()
 
 
 def test_production_is_judged_by_the_deploy_settings_once_there_are_some(tmp_path):

@@ -6,6 +6,7 @@ import re
 import secrets
 import time
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 from wizard import envfile
@@ -145,9 +146,12 @@ def alert_delivered(ctx: CheckContext) -> Outcome:
         if mine:
             if mine[0].get("delivered"):
                 seconds = time.monotonic() - started
-                return Outcome.of(
-                    findings, f"the alert for request {rid} reached ALERT_URL in {seconds:.1f} s"
-                )
+                note = f"the alert for request {rid} reached ALERT_URL in {seconds:.1f} s"
+                if _sentry_dsn(ctx):
+                    sentry_note, finding = _sentry_event_arrived(live, admin, rid, started)
+                    note += f"; {sentry_note}" if sentry_note else ""
+                    findings += [finding] if finding else []
+                return Outcome.of(findings, note)
             problem = mine[0].get("problem") or "the destination did not take it"
             findings.append(Finding(f"the alert for a provoked error was not delivered: {problem}"))
             return Outcome.of(findings)
@@ -156,6 +160,51 @@ def alert_delivered(ctx: CheckContext) -> Outcome:
         Finding(f"no alert was sent within {ALERT_WAIT_SECONDS:.0f} s of an unhandled error")
     )
     return Outcome.of(findings)
+
+
+def _sentry_dsn(ctx: CheckContext) -> str:
+    if ctx.project is None:
+        return (ctx.environ.get(SENTRY_DSN) or "").strip()
+    return setting(ctx, SENTRY_DSN)[0]
+
+
+def _sentry_event_arrived(
+    live: Any, admin: Any, rid: str, started: float
+) -> tuple[str, Finding | None]:
+    """With a DSN, the provoked error's event must have been accepted by the monitoring
+    endpoint: the app notes the endpoint's answer for each event (GET /dev/sentry)."""
+    from wizard.checklist.live import json_of
+
+    while time.monotonic() - started < ALERT_WAIT_SECONDS:
+        answer = live.api.call("GET", "/dev/sentry", admin)
+        if answer.status_code == 404:
+            return "", Finding(
+                "the API does not say whether its error monitor took events (no GET "
+                "/dev/sentry): run `shipyard update`"
+            )
+        sent = json_of(answer)
+        mine = [
+            entry
+            for entry in (sent if isinstance(sent, list) else [])
+            if isinstance(entry, dict) and rid in (entry.get("request_ids") or [])
+        ]
+        if mine:
+            status = mine[0].get("status")
+            if mine[0].get("accepted"):
+                seconds = time.monotonic() - started
+                return (
+                    f"its {SENTRY_DSN} endpoint accepted the event (HTTP {status}) in {seconds:.1f} s",
+                    None,
+                )
+            return "", Finding(
+                f"the error monitor ({SENTRY_DSN}) refused the provoked error's event "
+                f"(HTTP {status}): check the DSN in .env"
+            )
+        time.sleep(0.5)
+    return "", Finding(
+        f"{SENTRY_DSN} is set, but no event for the provoked error reached it within "
+        f"{ALERT_WAIT_SECONDS:.0f} s (`shipyard logs api` shows what the SDK said)"
+    )
 
 
 @check("live.metrics_private")

@@ -58,6 +58,24 @@ def webhook(monkeypatch, tmp_path):
     receiver.close()
 
 
+async def test_deliberate_errors_with_the_same_group_are_identical(
+    client, admin, webhook, monkeypatch
+):
+    monkeypatch.setattr(settings, "alert_delay_seconds", 1.0)
+    answers = await asyncio.gather(
+        *(
+            client.post("/dev/error?same=g1", headers={**admin.headers, "X-Request-ID": rid})
+            for rid in ("same-1", "same-2")
+        )
+    )
+    assert [answer.status_code for answer in answers] == [500, 500]
+    await asyncio.to_thread(webhook.wait_for, 1)
+    [alert] = webhook.messages()
+    assert "Happened 2 times" in alert["message"]
+    refused = await client.post("/dev/error?same=not%20a%20word", headers=admin.headers)
+    assert refused.status_code == 422
+
+
 async def test_an_unhandled_error_reaches_the_webhook_with_its_request_id(client, admin, webhook):
     started = time.monotonic()
     answer = await client.post("/dev/error", headers={**admin.headers, "X-Request-ID": "err-one"})
@@ -165,6 +183,10 @@ async def test_sentry_events_and_alerts_carry_the_request_id_and_no_secrets(
         ingest.close()
     [event] = ingest.events()
     assert event["tags"]["request_id"] == "leak-1"
+    # The app noted that the ingest endpoint took it: what the launch check asks.
+    assert {"request_ids": ["leak-1"], "status": 200, "accepted": True}.items() <= (
+        monitoring.recent_sentry()[0].items()
+    )
     assert event["exception"]["values"][-1]["type"] == "RuntimeError"
     assert settings.sentry_traces_sample_rate < 1
     for raw in [*ingest.bodies, *webhook.bodies]:

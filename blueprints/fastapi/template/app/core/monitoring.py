@@ -150,7 +150,55 @@ def start_sentry() -> None:
         before_send=before_send,
         before_send_transaction=before_send,
         before_breadcrumb=lambda crumb, hint: scrub(crumb),
+        transport=recording_transport(),
     )
+
+
+def recording_transport() -> Any:
+    """Sentry's own HTTP transport, which also notes the request ids of the error events the
+    ingest endpoint accepted (sentry.jsonl, GET /dev/sentry): the launch check's proof that
+    an event arrived. An SDK without the hook sends all the same, and notes nothing."""
+    from sentry_sdk.transport import HttpTransport
+
+    if not hasattr(HttpTransport, "_handle_response"):
+        return HttpTransport
+
+    class RecordingTransport(HttpTransport):
+        def _handle_response(self, response: Any, envelope: Any) -> None:
+            super()._handle_response(response=response, envelope=envelope)
+            ids = []
+            for item in getattr(envelope, "items", None) or []:
+                event = item.get_event() if item.type == "event" else None
+                rid = ((event or {}).get("tags") or {}).get("request_id")
+                if rid:
+                    ids.append(str(rid))
+            if ids:
+                record_sentry(ids, int(response.status))
+
+    return RecordingTransport
+
+
+def record_sentry(request_ids: list[str], status: int) -> None:
+    """Append the ingest endpoint's answer for these requests' events to sentry.jsonl."""
+    import json
+
+    entry = {"request_ids": request_ids, "status": status, "accepted": 200 <= status < 300}
+    try:
+        with open(state_dir() / "sentry.jsonl", "a") as log:
+            log.write(json.dumps({**entry, "at": time.time()}) + "\n")
+    except OSError:
+        logger.exception("could not record a Sentry delivery")
+
+
+def recent_sentry(limit: int = 50) -> list[dict[str, Any]]:
+    """The latest events the ingest endpoint answered, newest first."""
+    import json
+
+    try:
+        lines = (state_dir() / "sentry.jsonl").read_text().splitlines()[-limit:]
+    except OSError:
+        return []
+    return [json.loads(line) for line in reversed(lines) if line.strip()]
 
 
 def capture_in_sentry(exc: Exception, rid: str) -> None:

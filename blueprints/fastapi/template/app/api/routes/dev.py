@@ -1,12 +1,15 @@
 """Development helpers; not mounted when ENVIRONMENT=production."""
 
-from fastapi import APIRouter
+from typing import Annotated
+
+from fastapi import APIRouter, Query
 from sqlalchemy import select
 
 from app.api.contract import errors
 from app.api.deps import AdminUser, SessionDep
 from app.core.alerts import recent
 from app.core.logging import request_id
+from app.core.monitoring import recent_sentry
 from app.models.outbox import OutboxMessage
 from app.schemas.auth import OutboxItem
 
@@ -27,12 +30,23 @@ class DeliberateError(RuntimeError):
 
 
 @router.post("/error", include_in_schema=False)
-async def provoke_error(admin: AdminUser) -> None:
-    """Fails with an unhandled error: the launch check then looks for its alert."""
-    raise DeliberateError(f"a deliberate error to test alerts (request {request_id.get()})")
+async def provoke_error(
+    admin: AdminUser,
+    same: Annotated[str | None, Query(max_length=40, pattern=r"^[A-Za-z0-9_-]+$")] = None,
+) -> None:
+    """Fails with an unhandled error: the launch check then looks for its alert. Errors with
+    the same `same` are identical (one group of alerts); without it each is its own."""
+    which = f"group {same}" if same else f"request {request_id.get()}"
+    raise DeliberateError(f"a deliberate error to test alerts ({which})")
 
 
 @router.get("/alerts", include_in_schema=False)
 async def sent_alerts(admin: AdminUser) -> list[dict[str, object]]:
     """The alerts this server sent lately, newest first, and whether each was delivered."""
     return recent()
+
+
+@router.get("/sentry", include_in_schema=False)
+async def sentry_deliveries(admin: AdminUser) -> list[dict[str, object]]:
+    """The error events Sentry's ingest endpoint answered lately (status, request ids)."""
+    return recent_sentry()
