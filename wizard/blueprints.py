@@ -811,6 +811,9 @@ def _invalid_examples(field: FieldSpec) -> list[dict[str, Any]]:
         bad.append({"value": "not-an-email", "why": "not an email address"})
     if field.type in ("date", "datetime"):
         bad.append({"value": "someday", "why": "not a date"})
+        # openapi.json says a string; pydantic alone reads a number as a Unix time (this one
+        # is 2030-01-02 at midnight UTC, which it would take for a date too).
+        bad.append({"value": 1893542400, "why": "a number, not a date written out"})
     for item in bad:
         value = item["value"]
         long_text = isinstance(value, str) and len(value) > 20 and set(value) == {"x"}

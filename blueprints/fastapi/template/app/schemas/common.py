@@ -1,7 +1,10 @@
 """What every request body and every error shares: text a database can store, integers its
-columns hold, and one shape for errors."""
+columns hold, dates written out, and one shape for errors."""
 
-from pydantic import BaseModel, Field, field_validator
+from datetime import date, datetime
+from typing import get_args
+
+from pydantic import BaseModel, Field, ValidationInfo, field_validator
 
 # ids, references, versions and int fields are INTEGER columns: 32 bits on PostgreSQL.
 # A larger number is a 422 naming the field, never an overflow deep in the driver.
@@ -18,8 +21,26 @@ def unstorable(text: str) -> str | None:
     return None
 
 
+def _date_kind(annotation: object) -> type[date] | None:
+    """datetime or date when a field holds one (alone or with None), else None."""
+    held = get_args(annotation) or (annotation,)
+    return next((kind for kind in (datetime, date) if kind in held), None)
+
+
 class Body(BaseModel):
-    """A request body: every text field is checked before it reaches the database."""
+    """A request body: every text field is checked before it reaches the database, and dates
+    are text, as openapi.json says (pydantic alone would take 1893542400 as a Unix time)."""
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _dates_written_out(cls, value: object, info: ValidationInfo) -> object:
+        if isinstance(value, int | float) and info.field_name is not None:
+            kind = _date_kind(cls.model_fields[info.field_name].annotation)
+            if kind is datetime:
+                raise ValueError("write the date and time as text, like 2030-01-02T09:00:00Z")
+            if kind is date:
+                raise ValueError("write the date as text, like 2030-01-02")
+        return value
 
     @field_validator("*", mode="after")
     @classmethod
