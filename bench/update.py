@@ -45,8 +45,9 @@ def spec_text(objects: int) -> str:
     return "\n".join(lines) + "\n"
 
 
-def shipyard(*args: str, cwd: Path) -> float:
-    env = {**os.environ, "PYTHONPATH": str(REPO), "CI": "1"}
+def shipyard(*args: str, cwd: Path, cache: Path) -> float:
+    # A cache of its own: a founder's first update of this app finds no openapi.json cached.
+    env = {**os.environ, "PYTHONPATH": str(REPO), "CI": "1", "XDG_CACHE_HOME": str(cache)}
     start = time.perf_counter()
     done = subprocess.run(
         [sys.executable, "-m", "wizard", *args], cwd=cwd, env=env, capture_output=True, text=True
@@ -65,7 +66,10 @@ def main() -> int:
         folder = Path(scratch)
         spec = folder / "shipyard.yaml"
         spec.write_text(spec_text(args.objects))
-        created = shipyard("new", str(folder / "big"), "--spec", str(spec), "--yes", cwd=folder)
+        cache = folder / "cache"
+        created = shipyard(
+            "new", str(folder / "big"), "--spec", str(spec), "--yes", cwd=folder, cache=cache
+        )
         project = folder / "big"
         files = len(
             subprocess.run(
@@ -77,7 +81,7 @@ def main() -> int:
         marker = "      due: date\n"
         position = text.index(marker) + len(marker)
         target.write_text(text[:position] + "      note: text\n" + text[position:])
-        updated = shipyard("update", "--yes", cwd=project)
+        updated = shipyard("update", "--yes", cwd=project, cache=cache)
         log = subprocess.run(
             ["git", "-C", str(project), "log", "-1", "--format=%s"], capture_output=True, text=True
         ).stdout.strip()
@@ -90,6 +94,7 @@ def main() -> int:
                 "update_seconds": round(updated, 2),
                 "commit": log,
                 "cpus": os.cpu_count(),
+                "load_average": round(os.getloadavg()[0], 1),
             }
         )
     )

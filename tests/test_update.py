@@ -519,3 +519,20 @@ def test_at_a_terminal_a_possible_rename_is_asked(project, monkeypatch):
     assert "Studio.city renamed to town" in result.output
     migration = next((project / "alembic/versions").glob("0003_*.py")).read_text()
     assert 'new_column_name="town"' in migration
+
+
+def test_per_object_templates_read_only_their_object():
+    """`shipyard update` copies an unchanged object's files from the last render instead of
+    rendering them again (blueprints.reusable): true only while those templates read `obj`."""
+    from jinja2 import Environment, meta
+
+    from wizard.blueprints import PER_OBJECT_PART, find_blueprint
+
+    template = find_blueprint("fastapi") / "template"
+    found = sorted(template.rglob(f"*{PER_OBJECT_PART}*"))
+    assert len(found) >= 5, found
+    env = Environment(keep_trailing_newline=True, trim_blocks=True, lstrip_blocks=True)
+    for path in found:
+        names = meta.find_undeclared_variables(env.parse(path.read_text(encoding="utf-8")))
+        # `_` is a throwaway (`{% set _ = list.append(x) %}` in a loop), never read.
+        assert names <= {"obj", "_"}, (path.relative_to(template).as_posix(), names)

@@ -169,7 +169,11 @@ def plan_update(
             emit(Event("render", "Rendering the spec this project was last rendered from"))
             blueprints.render(record.spec, base)
         emit(Event("render", "Rendering shipyard.yaml"))
-        blueprints.render(spec, theirs)
+        reuse = None
+        if plan.base_from == "git" and not blueprint_changed and _same_shipyard(record):
+            # The kept render holds every unchanged object's files as they render now.
+            reuse = blueprints.Reuse(base, blueprints.reusable(record.spec, spec))
+        blueprints.render(spec, theirs, reuse=reuse)
         plan.new_render = theirs
         emit(Event("merge", "Merging the new render with your files"))
         plan.files = merge_trees(base, theirs, project, repo.project_files(project))
@@ -187,6 +191,12 @@ def plan_update(
         plan.close()
         raise
     return plan
+
+
+def _same_shipyard(record: Record) -> bool:
+    from wizard import __version__
+
+    return record.shipyard_version == __version__
 
 
 def _unknown_renames(old: LaunchSpec, new: LaunchSpec, renames: list[Rename]) -> list[str]:
