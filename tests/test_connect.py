@@ -42,8 +42,11 @@ def connect(*args: str):
 def test_a_vite_project_is_wired_and_a_second_run_changes_nothing(backend, tmp_path):
     frontend = vite_project(tmp_path / "frontend")
     origin = "https://TheraMatch.lovable.app/"
+    spec_file = backend / "shipyard.yaml"
+    spec_file.write_text("# The founder's own note stays.\n" + spec_file.read_text())
     first = connect(str(frontend), "-C", str(backend), "--origin", origin)
     assert first.exit_code == 0, first.output
+    assert spec_file.read_text().startswith("# The founder's own note stays.\n")
     client = frontend / "src" / "lib" / "api" / "api.ts"
     assert client.read_bytes() == (backend / "client" / "api.ts").read_bytes()
     assert (frontend / ".env.local").read_text() == "VITE_API_URL=http://localhost:8000\n"

@@ -282,3 +282,50 @@ def test_an_address_that_is_not_an_origin_is_refused_with_the_fix(
     assert sentence in message and "frontend.origins" in message, message
     if "/login" in typed:
         assert "write https://theramatch.lovable.app" in message
+
+
+def test_saving_a_changed_spec_keeps_the_founders_comments_order_and_quoting(tmp_path):
+    """`shipyard edit` and `connect` save through ruamel.yaml's round trip: only what changed
+    is rewritten (issue 14: dump_spec dropped all 8 comments of the studio example)."""
+    import re
+
+    from wizard.spec.roundtrip import save_spec
+
+    original = (ROOT / "examples" / "studio-booking.yaml").read_text(encoding="utf-8")
+    path = tmp_path / "shipyard.yaml"
+    path.write_text(original, encoding="utf-8")
+    spec = load_spec(path)
+    changed = spec.model_copy(deep=True)
+    studio = changed.objects["Studio"]
+    studio.fields["phone"] = type(studio.fields["city"])(type="string", max_length=30)
+    changed.app.title = "Studio Booking Pro"
+    del changed.objects["Booking"]
+    changed.frontend.origins.append("http://localhost:3000")
+
+    save_spec(path, changed)
+
+    text = path.read_text(encoding="utf-8")
+    assert load_spec(path) == changed
+    comments = [line.split("#", 1)[1] for line in original.splitlines() if "#" in line]
+    assert len(comments) == 8
+    for comment in comments:
+        assert comment in text
+    assert "      phone: {type: string, max_length: 30}\n" in text
+    assert '["http://localhost:5173", http://localhost:3000]' in text
+    keys = re.findall(r"^(\w+):", text, flags=re.M)
+    assert keys == [k for k in re.findall(r"^(\w+):", original, flags=re.M)]
+    unchanged = original.split("  Booking:\n")[0].replace(
+        "      city: string\n", "      city: string\n      phone: {type: string, max_length: 30}\n"
+    )
+    assert text.startswith(unchanged.replace("Studio Booking\n", "Studio Booking Pro\n", 1))
+
+
+def test_a_spec_file_that_is_not_a_mapping_is_written_afresh(tmp_path):
+    from wizard.spec import dump_spec
+    from wizard.spec.roundtrip import save_spec
+
+    spec = load_spec(ROOT / "examples" / "studio-booking.yaml")
+    path = tmp_path / "shipyard.yaml"
+    path.write_text("- just a list\n", encoding="utf-8")
+    save_spec(path, spec)
+    assert path.read_text(encoding="utf-8") == dump_spec(spec)

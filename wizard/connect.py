@@ -9,8 +9,9 @@ from pathlib import Path
 
 from wizard import envfile
 from wizard.errors import BadInput
-from wizard.spec import dump_spec, load_spec
+from wizard.spec import load_spec
 from wizard.spec.origins import normalise_origin, origin_problem
+from wizard.spec.roundtrip import save_spec
 
 SPEC_FILE = "shipyard.yaml"
 PROMPT = "FRONTEND.md"
@@ -117,7 +118,7 @@ def _allow_origin(project: Path, spec_path: Path, origin: str, done: Connected) 
         done.unchanged.append(f"{SPEC_FILE} already allows {origin}")
     else:
         spec.frontend.origins.append(origin)
-        spec_path.write_text(dump_spec(spec), encoding="utf-8")
+        save_spec(spec_path, spec)  # the founder's comments and key order stay
         done.changed.append(
             f"{SPEC_FILE}: frontend.origins gains {origin} (`shipyard update` puts it in the code)"
         )

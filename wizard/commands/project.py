@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import importlib
-import os
 from pathlib import Path
 from typing import Annotated
 
@@ -69,7 +68,8 @@ def edit(
     plain: PlainOption = False,
 ) -> None:
     """Change a project's answers in the wizard and save its shipyard.yaml."""
-    from wizard.spec import dump_spec, load_spec
+    from wizard.spec import load_spec
+    from wizard.spec.roundtrip import save_spec
 
     project = directory.resolve()
     spec_file = project / "shipyard.yaml"
@@ -89,9 +89,7 @@ def edit(
     if changed == spec:
         typer.secho("No answers changed; shipyard.yaml was left as it was.", err=True)
         return
-    temporary = spec_file.with_name(f".{spec_file.name}.tmp")
-    temporary.write_text(dump_spec(changed), encoding="utf-8")
-    os.replace(temporary, spec_file)
+    save_spec(spec_file, changed)  # the founder's comments and key order stay
     typer.echo(str(spec_file))
     typer.secho(
         as_typed("Saved shipyard.yaml. What `shipyard update` would do:"), err=True, fg="green"

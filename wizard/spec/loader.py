@@ -294,9 +294,13 @@ def load_spec(path: Path) -> LaunchSpec:
 class _Flow(dict[str, Any]):
     """A mapping written on one line, like the design doc's field definitions."""
 
+    flow = True
+
 
 class _FlowList(list[Any]):
     """A list of plain values written on one line: [a, b]."""
+
+    flow = True
 
 
 class _SpecDumper(yaml.SafeDumper):
@@ -315,6 +319,14 @@ _SpecDumper.add_representer(
 
 def dump_spec(spec: LaunchSpec) -> str:
     """The spec as YAML, keys in a stable order; parse_spec(dump_spec(s)) == s."""
+    return yaml.dump(
+        spec_data(spec), Dumper=_SpecDumper, sort_keys=False, allow_unicode=True, width=100
+    )
+
+
+def spec_data(spec: LaunchSpec) -> dict[str, Any]:
+    """The spec as the plain data dump_spec writes (fields in their short form; what is
+    written on one line is marked `flow`)."""
     data = spec.model_dump(mode="json", exclude_none=True)
     data["login"]["methods"] = _FlowList(data["login"]["methods"])
     data["roles"] = _FlowList(data["roles"])
@@ -323,7 +335,7 @@ def dump_spec(spec: LaunchSpec) -> str:
         obj["fields"] = {name: _compact_field(field) for name, field in obj["fields"].items()}
     if not data["acknowledged"]:
         del data["acknowledged"]
-    return yaml.dump(data, Dumper=_SpecDumper, sort_keys=False, allow_unicode=True, width=100)
+    return data
 
 
 def _compact_field(field: dict[str, Any]) -> Any:
