@@ -542,7 +542,9 @@ def test_app_without_password_login_is_probed_in_full(method, tmp_path):
     text = STUDIO.read_text().replace("[email_password, magic_link]", f"[{method}]")
     assert f"[{method}]" in text
     project = new_project(text, tmp_path / f"only-{method.replace('_', '-')}")
-    report = check(project)
+    with staging(project) as url:
+        report = run_checklist(build_context(project=project))
+        people_without_passwords(project, url, method)
     failing = {item.id for item in report.items if item.status in ("fail", "error")}
     assert failing == set(), to_text(report)
     results = statuses(report)
@@ -550,6 +552,47 @@ def test_app_without_password_login_is_probed_in_full(method, tmp_path):
     assert results[("roles", "live.roles_granted")] == "pass"
     matrix = next(c for i in report.items for c in i.checks if c.id == "live.permission_matrix")
     assert "probed 64 of 64" in matrix.note, matrix.note
+
+
+def people_without_passwords(project: Path, url: str, method: str) -> None:
+    """`shipyard users` and `grant` where the admin has no password to sign in with: the
+    app opens its session inside staging (`python -m app admin-session`). A person who
+    signs in by phone is granted a role by their number."""
+    import re
+
+    import httpx
+    from typer.testing import CliRunner
+
+    from wizard.checklist.admin import staging_outbox
+    from wizard.cli import app
+
+    runner = CliRunner()
+    up = runner.invoke(app, ["up", "--target", "local", "-C", str(project)])
+    assert up.exit_code == 0, up.output
+    assert "Admin: admin@example.com (no password login in this app:" in up.stdout
+    if method == "phone_otp":
+        person, request, verify = "+447700900555", "/auth/phone/request", "/auth/phone/verify"
+        body, pattern = {"phone": person}, r"\b(\d{6})\b"
+    else:
+        person, request, verify = "reader@example.com", "/auth/magic-link/request", None
+        body, pattern = {"email": person}, r"token=([A-Za-z0-9_\-\.~%]+)"
+    assert httpx.post(url + request, json=body).status_code in (200, 202)
+    [secret] = [
+        re.search(pattern, m["body"])[1]
+        for m in staging_outbox(project, "local")
+        if m["to"] == person
+    ][:1]
+    if verify:
+        signed_in = httpx.post(url + verify, json={"phone": person, "code": secret})
+    else:
+        signed_in = httpx.post(url + "/auth/magic-link/verify", json={"token": secret})
+    assert signed_in.status_code == 200, signed_in.text
+    granted = runner.invoke(app, ["grant", person, "staff", "-C", str(project)])
+    assert granted.exit_code == 0, granted.output
+    assert granted.stdout.strip() == f"{person} now has the roles: staff"
+    listed = runner.invoke(app, ["users", "-C", str(project)])
+    assert listed.exit_code == 0, listed.output
+    assert any(person in line and "staff" in line for line in listed.stdout.splitlines())
 
 
 FORUM = """

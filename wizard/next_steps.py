@@ -16,6 +16,7 @@ def next_steps(spec: LaunchSpec, where: str, alerts_to: str | None = None) -> li
     """
     shipyard = shipyard_command()
     up = f"{shipyard} up" + (" --target local" if spec.staging.target == "local" else "")
+    person = "PHONE" if spec.login.methods == ["phone_otp"] else "EMAIL"  # how people sign in
     return [
         (f"cd {shlex.quote(where)}", ""),
         (up, "starts staging, prints its URLs and admin"),
@@ -24,7 +25,7 @@ def next_steps(spec: LaunchSpec, where: str, alerts_to: str | None = None) -> li
         *(
             [
                 (
-                    f"{shipyard} grant EMAIL {spec.roles[0]}",
+                    f"{shipyard} grant {person} {spec.roles[0]}",
                     "gives a person a role (users lists them)",
                 )
             ]

@@ -24,6 +24,7 @@ ADMIN_FILE = "admin-{target}.json"  # in the project's .shipyard/, one per stagi
 STAGING_ADMIN_EMAIL = "admin@example.com"
 ENV_EMAIL = "SHIPYARD_ADMIN_EMAIL"
 ENV_PASSWORD = "SHIPYARD_ADMIN_PASSWORD"
+ENV_TOKEN = "SHIPYARD_ADMIN_TOKEN"  # an admin's access token, for apps without password login
 _TOKEN = re.compile(r"token=([A-Za-z0-9_\-\.~%]+)")
 
 
@@ -146,10 +147,19 @@ class People:
                 return found
 
     def person(self, email: str) -> dict[str, Any]:
-        matches = [u for u in self.users(email) if str(u.get("email", "")).lower() == email.lower()]
+        """The account with this email, or with this phone number (+44..., for apps where
+        people sign in by phone)."""
+        if is_phone(email):
+            wanted = phone_digits(email)
+            matches = [u for u in self.users() if phone_digits(str(u.get("phone") or "")) == wanted]
+        else:
+            matches = [
+                u for u in self.users(email) if str(u.get("email") or "").lower() == email.lower()
+            ]
         if not matches:
+            what = "phone number" if is_phone(email) else "email"
             raise BadInput(
-                f"There is no account with the email {email} on {self.url}.",
+                f"There is no account with the {what} {email} on {self.url}.",
                 hint="They sign up in your app first (or check the spelling); "
                 "`shipyard users` lists everyone.",
             )
@@ -207,6 +217,35 @@ class SignInFailed(ShipyardError):
         self.why = why
 
 
+def staging_session_token(project: Path, target: str, who: str) -> str | None:
+    """An access token for the admin `who` (email or +phone), from the app's own
+    `python -m app admin-session` inside the project's staging: how an admin signs in where
+    the app has no password login (phone only, or magic link only), with no code or link
+    to read and none of the app's sign-in limits used up. None when this render of the app
+    has no such command (older than it)."""
+    from wizard.checklist import admin as app_commands
+    from wizard.checklist.results import Skip
+
+    argv = ["python", "-m", "app", "admin-session", f"--who={who}"]
+    try:
+        said = app_commands.run_app_command(project, target, argv)
+    except Skip as exc:
+        if "invalid choice" in exc.reason:
+            return None
+        raise ShipyardError(
+            f"Could not sign the admin {who} in on the {target} staging: {exc.reason}.",
+            hint="Make sure the staging admin exists: `shipyard admin create`.",
+        ) from None
+    for line in reversed(said.strip().splitlines()):
+        try:
+            data = json.loads(line)
+        except ValueError:
+            continue
+        if isinstance(data, dict) and data.get("access_token"):
+            return str(data["access_token"])
+    raise ShipyardError(f"`python -m app admin-session` on the {target} staging gave no token.")
+
+
 def magic_link_token(project: Path, target: str, url: str, email: str) -> str:
     """Sign in without a password on the project's own staging: ask for a magic link, then
     read it from the staging outbox inside staging (an admin has no other way in yet)."""
@@ -227,6 +266,15 @@ def magic_link_token(project: Path, target: str, url: str, email: str) -> str:
                     if response.status_code == 200:
                         return str(response.json()["access_token"])
     raise ShipyardError(f"The admin {email} could not sign in by magic link on {url}.")
+
+
+def is_phone(text: str) -> bool:
+    """Whether a person was named by phone number (+ and digits, spaces allowed)."""
+    return text.strip().startswith("+")
+
+
+def phone_digits(text: str) -> str:
+    return "".join(ch for ch in text if ch.isdigit())
 
 
 def with_role(user: dict[str, Any], role: str, present: bool) -> list[str]:

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from wizard.commands.common import DirOption, JsonOption, TargetOption, can_prompt, shown
-from wizard.errors import BadInput
+from wizard.errors import BadInput, ShipyardError
 from wizard.paths import as_typed
 
 if TYPE_CHECKING:
@@ -53,11 +53,16 @@ def _backend(directory: Path, url: str | None, target: str | None) -> Backend:
     project = directory.resolve()
     if url is not None:
         email, password = os.environ.get(people.ENV_EMAIL), os.environ.get(people.ENV_PASSWORD)
+        if os.environ.get(people.ENV_TOKEN) and not (email and password):
+            admin = people.Admin("", "", people.ENV_TOKEN)
+            return Backend(url, admin, _spec_of(project))
         if not email or not password:
             raise BadInput(
                 f"Managing people on {url} needs an admin's sign-in.",
                 hint=f"Set {people.ENV_EMAIL} and {people.ENV_PASSWORD} to an admin account's "
-                "email and password (on your own staging, `shipyard up` makes one).",
+                "email and password (on your own staging, `shipyard up` makes one), or "
+                f"{people.ENV_TOKEN} to an admin's access token (for an app without password "
+                "login).",
             )
         admin = people.Admin(email, password, f"{people.ENV_EMAIL}/{people.ENV_PASSWORD}")
         return Backend(url, admin, _spec_of(project))
@@ -81,16 +86,31 @@ def _signed_in(backend: Backend) -> People:
 
     methods = backend.spec.login.methods if backend.spec else ["email_password"]
     client = people.People(backend.url, backend.admin)
+    if backend.project is None and os.environ.get(people.ENV_TOKEN):
+        client.sign_in(os.environ[people.ENV_TOKEN])
+        return client
     if "email_password" not in methods:
-        if backend.project is None or backend.target is None or "magic_link" not in methods:
+        # No password login: on the project's own staging the app itself opens the admin's
+        # session (`python -m app admin-session`); elsewhere an admin's token is needed.
+        if backend.project is None or backend.target is None:
             raise BadInput(
-                "This app has no password login, so an admin signs in only through a link or "
-                "code sent to them; Shipyard can do that only on the project's own staging "
-                "with magic links.",
-                hint="Run the command in the project folder with its staging up (`shipyard up`).",
+                f"This app has no password login, so Shipyard cannot sign an admin in to "
+                f"{backend.url} with an email and password.",
+                hint=f"Set {people.ENV_TOKEN} to an admin's access token (sign in as the "
+                "admin in your app, by link or code, and copy its access_token), or run "
+                "the command in the project folder against its own staging.",
             )
         email = backend.admin.email
-        client.sign_in(people.magic_link_token(backend.project, backend.target, backend.url, email))
+        token = people.staging_session_token(backend.project, backend.target, email)
+        if token is None and "magic_link" in methods:  # rendered before admin-session existed
+            token = people.magic_link_token(backend.project, backend.target, backend.url, email)
+        if token is None:
+            raise ShipyardError(
+                "This project's app has no `python -m app admin-session` yet, and without "
+                "password login that is how Shipyard signs its admin in.",
+                hint="Render the project again with this Shipyard: `shipyard update`.",
+            )
+        client.sign_in(token)
         return client
     try:
         client.sign_in()
@@ -155,7 +175,13 @@ def _change_role(
     typer.echo(f"{email} now has the roles: {roles}" if roles else f"{email} now has no roles")
 
 
-EmailArgument = Annotated[str, typer.Argument(help="The person's account email.")]
+EmailArgument = Annotated[
+    str,
+    typer.Argument(
+        help="The person's account email, or their phone number (+44...) where people sign "
+        "in by phone."
+    ),
+]
 RoleArgument = Annotated[str, typer.Argument(help="A role from shipyard.yaml, or admin.")]
 
 
@@ -251,6 +277,13 @@ def say_staging_admin(project: Path, target: str) -> str | None:
                 err=True,
             )
             return None
+    spec = _spec_of(project)
+    if spec is not None and "email_password" not in spec.login.methods:
+        # Its password signs in nowhere: the app has no password login.
+        return as_typed(
+            f"{stored.email} (no password login in this app: `shipyard users` and `grant` "
+            "sign it in inside staging)"
+        )
     return f"{stored.email} (password in {shown(Path(stored.source))})"
 
 

@@ -1,5 +1,5 @@
-"""Command line: `python -m app create-admin --email E --password P`, `openapi`, `alert-test`,
-`count` (what a schema change would touch, for `shipyard update`)."""
+"""Command line: `python -m app create-admin --email E --password P`, `admin-session`,
+`openapi`, `alert-test`, `count` (what a schema change would touch, for `shipyard update`)."""
 
 import argparse
 import asyncio
@@ -9,7 +9,7 @@ from pathlib import Path
 
 from sqlalchemy import select, update
 
-from app.auth.sessions import recent_sessions
+from app.auth.sessions import recent_sessions, start_session
 from app.core.db import SessionLocal, engine, utcnow
 from app.core.security import hash_password
 from app.models.users import Session, Token, User
@@ -95,6 +95,25 @@ async def create_admin(
     return outcome
 
 
+async def admin_session(who: str) -> dict[str, str]:
+    """Sign an admin in from the server itself: a new session for the active admin whose
+    email (or phone number) is `who`, as a token pair. It is how Shipyard signs the staging
+    admin in where the app has no password login (magic link or phone only); it needs what
+    only the operator has (a shell where the app runs, with its database and secrets)."""
+    who = who.strip()
+    found = User.phone == who if who.startswith("+") else User.email == who.lower()
+    try:
+        async with SessionLocal() as db:
+            user = await db.scalar(select(User).where(found))
+            if user is None or not user.is_active or "admin" not in user.roles:
+                raise Refused(f"{who} is not an active admin's account; no session was opened.")
+            tokens = await start_session(db, user)
+            await db.commit()
+    finally:
+        await engine.dispose()
+    return {"access_token": tokens.access_token, "refresh_token": tokens.refresh_token}
+
+
 def alert_test(as_json: bool) -> int:
     """Deliver one alert through the app's own settings; exit 0 only when it was accepted."""
     from app.core.alerts import alerter
@@ -164,6 +183,11 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="if the address has a confirmed account: make it an admin, keeping its password",
     )
+    session = commands.add_parser(
+        "admin-session",
+        help="open a session for an admin (by email or +phone) and print its tokens as JSON",
+    )
+    session.add_argument("--who", required=True, metavar="EMAIL_OR_PHONE")
     commands.add_parser(
         "row-security", help="what PostgreSQL enforces: policies, FORCE, the API's role (JSON)"
     )
@@ -183,6 +207,13 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     if args.command == "alert-test":
         return alert_test(args.json)
+    if args.command == "admin-session":
+        try:
+            print(json.dumps(asyncio.run(admin_session(args.who))))
+        except Refused as refused:
+            print(refused, file=sys.stderr)
+            return REFUSED
+        return 0
     if args.command == "row-security":
         from app.core.row_security import report
 

@@ -94,3 +94,16 @@ async def test_the_command_exits_2_and_says_what_to_run(db):
     assert "--reset-password" in result.stderr and "nothing changed" in result.stderr
     user = await db.scalar(select(User).where(User.email == FOUNDER))
     assert user.roles == []
+
+
+async def test_admin_session_signs_in_an_admin_only(client, db):
+    from app.__main__ import admin_session
+
+    user_id, _ = await existing(db, verified=True)
+    with pytest.raises(Refused, match="not an active admin"):
+        await admin_session(FOUNDER)
+    await create_admin(FOUNDER, FOUNDER_PASSWORD, promote_existing=True)
+    tokens = await admin_session(FOUNDER.upper())
+    me = await client.get("/auth/me", headers={"Authorization": f"Bearer {tokens['access_token']}"})
+    assert me.status_code == 200 and me.json()["roles"] == ["admin"]
+    assert me.json()["id"] == user_id
