@@ -106,7 +106,10 @@ def _answer_studio(founder: Founder) -> None:
             current = {str(term) for term in defaults.rule(action).terms}
             flips = [(term in current) != (term in rules[action]) for term in choices]
             founder.ticks("Who may", flips)
-    founder.text("Where does your frontend run", "")
+    # The default address with a slash typed after it, as an address copied from a browser
+    # bar ends: kept as browsers send it, and said so.
+    founder.text("Where does your frontend run", "/")
+    founder.child.expect("Saved as http://localhost:5173, the way browsers send it.")
     founder.select("Where should staging run")
     founder.confirm("Run staging as a local process with SQLite instead", False)
     # Monitoring: a destination that is not an apprise URL is refused as typed, never repeated.
@@ -146,6 +149,7 @@ def test_plain_prompts_build_the_studio_example(tmp_path: Path, studio_spec_file
     # What to do next, after the path: the commands to start staging and check it.
     assert "Next steps:" in output
     assert " up " in output.split("Next steps:")[1]
+    assert "connect FOLDER" in output.split("Next steps:")[1]
 
 
 def test_plain_yes_no_waits_for_enter(tmp_path: Path) -> None:

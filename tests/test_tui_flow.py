@@ -441,3 +441,44 @@ async def test_f1_on_the_first_step_shows_help_the_screen_does_not(tmp_path: Pat
         await pilot.press("escape")
         await pilot.pause()
         assert app.screen is screen
+
+
+@pytest.mark.parametrize("size", [(80, 24), (100, 30)])
+async def test_the_frontend_step_keeps_a_pasted_lovable_address_as_browsers_send_it(
+    tmp_path: Path, studio_spec_file: Path, size: tuple[int, int]
+) -> None:
+    from textual.widgets import Input
+
+    app = ShipyardApp(tmp_path / "studio", spec=load_spec(studio_spec_file), save_drafts=False)
+    async with app.run_test(size=size) as pilot:
+        index = next(i for i, step in enumerate(app.steps) if step.screen == "frontend")
+        app.show_step(index)
+        await pilot.pause()
+        assert "Where does your frontend run?" in _text(app, ".question")
+        whys = " ".join(str(why.render()) for why in app.screen.query(".why"))
+        assert "Paste it from the browser's address bar" in whys
+        app.screen.query_one("#origins", Input).value = ""
+        # As copied from the browser bar: capitals and a trailing slash.
+        await tui_driver.type_text(pilot, "http://localhost:5173, https://TheraMatch.lovable.app/")
+        await pilot.pause()
+        assert _text(app, "#origins-problem") == ""
+        assert _text(app, "#origins-saved") == (
+            "Saved as http://localhost:5173, https://theramatch.lovable.app, "
+            "the way browsers send them."
+        )
+        assert app.screen.query_one("#origins-saved").region.height >= 1, "the note is shown"
+        # A page's address is not an origin: refused with the origin to write instead.
+        await tui_driver.type_text(pilot, " https://theramatch.lovable.app/projects/1")
+        await pilot.pause()
+        assert "write https://theramatch.lovable.app" in _text(app, "#origins-problem")
+        assert _text(app, "#origins-saved") == ""
+        await pilot.press("ctrl+n")
+        await pilot.pause()
+        assert app.screen.id == "step-frontend", "a path is fixed before going on"
+        app.screen.query_one("#origins", Input).value = ""
+        await tui_driver.type_text(pilot, "https://TheraMatch.lovable.app/")
+        await pilot.press("enter")
+        await pilot.pause()
+        assert app.screen.id != "step-frontend"
+        assert app.spec.frontend.origins == ["https://theramatch.lovable.app"]
+        await pilot.press("ctrl+q", "y")

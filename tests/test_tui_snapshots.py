@@ -85,7 +85,7 @@ SCREENS: dict[str, Setup] = {
     "login": _step("login"),
     "permissions": _step("permissions", "down", "right", "right", "right"),
     "rule-picker": _step("permissions", "down", "down", "enter"),
-    "frontend": _step("frontend"),
+    "frontend": _step("frontend", "end", "slash"),
     "staging": _step("staging"),
     "monitoring": _step("monitoring", *"slack://T0/B0/x"),
     "review": _review,

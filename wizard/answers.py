@@ -7,6 +7,7 @@ from typing import Any
 
 from wizard.spec import naming
 from wizard.spec.models import App, FieldSpec, LaunchSpec, ObjectSpec, Permissions
+from wizard.spec.origins import normalise_origin
 from wizard.spec.rules import ACTIONS, NOBODY, Rule, Term
 from wizard.spec.validate import check
 
@@ -112,6 +113,22 @@ def field_problem(
         if inside and (len(path) == 3 or path[3] == name):
             return message
     return None
+
+
+def origins_from(text: str) -> list[str]:
+    """Frontend addresses as typed or pasted, the way browsers send them: an address copied
+    from the browser bar (https://TheraMatch.lovable.app/) becomes its origin
+    (https://theramatch.lovable.app); repeats are merged. Text that is no origin is kept as
+    typed, for origin_problem to explain."""
+    return list(dict.fromkeys(normalise_origin(word) for word in split_words(text)))
+
+
+def origins_note(text: str, origins: list[str]) -> str | None:
+    """'Saved as ...' when the addresses kept differ from what was typed, else None."""
+    if origins == split_words(text) or origin_problem(origins):
+        return None
+    them = "it" if len(origins) == 1 else "them"
+    return f"Saved as {', '.join(origins)}, the way browsers send {them}."
 
 
 def origin_problem(origins: list[str]) -> str | None:

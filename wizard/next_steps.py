@@ -21,6 +21,8 @@ def next_steps(spec: LaunchSpec, where: str, alerts_to: str | None = None) -> li
         (f"cd {shlex.quote(where)}", ""),
         (up, "starts staging, prints its URLs and admin"),
         ("open the API address with /docs added to try every endpoint", ""),
+        (f"{shipyard} connect FOLDER", "your frontend's folder gets the typed client"),
+        (f"{shipyard} connect --prompt", "the text to paste into Lovable or v0"),
         (f"{shipyard} check", "the launch checklist, against the running API"),
         *(
             [

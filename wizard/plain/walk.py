@@ -213,7 +213,9 @@ class PlainWizard:
                 validate=lambda t: answers.origin_problem(answers.split_words(t)) or True,
             )
         )
-        self.spec.frontend.origins = answers.split_words(text)
+        self.spec.frontend.origins = answers.origins_from(text)
+        if note := answers.origins_note(text, self.spec.frontend.origins):
+            say(note)
 
     def ask_staging(self, step: Step) -> None:
         item = step.item("staging-target")

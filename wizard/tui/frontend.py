@@ -18,9 +18,10 @@ class FrontendScreen(StepScreen):
                 ", ".join(self.spec.frontend.origins),
                 id="origins",
                 compact=True,
-                placeholder="http://localhost:5173, https://app.example.com",
+                placeholder="for example: http://localhost:5173, https://your-app.lovable.app",
             )
             yield Static("", id="origins-problem", classes="field-problem", markup=False)
+            yield Static("", id="origins-saved", classes="field-note", markup=False)
             yield Static("Separate addresses with commas. Enter goes on.", classes="key-help")
 
     def on_mount(self) -> None:
@@ -30,6 +31,8 @@ class FrontendScreen(StepScreen):
         self.save_answers()
         problem = answers.origin_problem(self.spec.frontend.origins) or ""
         set_problem(self.query_one("#origins-problem", Static), problem)
+        note = answers.origins_note(event.value, self.spec.frontend.origins)
+        set_problem(self.query_one("#origins-saved", Static), note)
         event.input.set_class(bool(problem), "-invalid")
         self.changed()
 
@@ -38,4 +41,4 @@ class FrontendScreen(StepScreen):
         self.action_next()
 
     def save_answers(self) -> None:
-        self.spec.frontend.origins = answers.split_words(self.query_one("#origins", Input).value)
+        self.spec.frontend.origins = answers.origins_from(self.query_one("#origins", Input).value)
