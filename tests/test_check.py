@@ -647,6 +647,7 @@ def test_fix_texts_name_a_command_that_runs_as_typed(project, monkeypatch):
     # The check's own fix, for what it found (a role no rule names), not granting the role;
     # and the command it names spelled by the full path, as errors and hints spell it.
     assert "name every listed role in some rule" in used["fix"]
-    assert f"`{sys.executable} -m wizard update`" in used["fix"]
-    assert f"`{sys.executable} -m wizard grant EMAIL ROLE`" in roles["fix"]
+    # Run from elsewhere with -C: each command names the project too.
+    assert f"`{sys.executable} -m wizard update -C {project}`" in used["fix"]
+    assert f"`{sys.executable} -m wizard grant EMAIL ROLE -C {project}`" in roles["fix"]
     assert "`shipyard " not in json.dumps(roles)

@@ -264,12 +264,16 @@ def docker_project(project, monkeypatch):
     return project
 
 
-def test_a_failed_docker_up_names_the_local_target(docker_project):
+def test_a_failed_docker_up_names_the_local_target(docker_project, monkeypatch):
     result = CliRunner().invoke(app, ["up", "-C", str(docker_project)])
     assert result.exit_code == 1
     assert "cannot reach the Docker engine" in result.stderr
-    assert " up --target local` runs the API as a local process" in result.stderr
+    # Run from elsewhere with -C: the command it names says which project, so it works as typed.
+    assert f" up --target local -C {docker_project}` runs the API as a local" in result.stderr
     assert not (docker_project / ".shipyard" / "target").exists()
+    monkeypatch.chdir(docker_project)
+    inside = CliRunner().invoke(app, ["up"])
+    assert " up --target local` runs the API as a local process" in inside.stderr
 
 
 def test_a_failed_docker_up_offers_local_and_remembers_the_answer(docker_project, monkeypatch):
@@ -322,7 +326,7 @@ def test_a_remembered_local_target_says_when_docker_answers_again(project, monke
     assert quiet.exit_code == 0, quiet.output
     assert quiet.stdout.splitlines()[0] == "Status: running (local)"
     assert "A Docker engine answers on this machine now" in quiet.stderr
-    assert " up --target docker` switches back to Docker staging" in quiet.stderr
+    assert f" up --target docker -C {project}` switches back to Docker staging" in quiet.stderr
     # Running: nothing to switch, nothing said.
     again = runner.invoke(app, ["up", "-C", str(project)])
     assert again.exit_code == 0 and "Docker" not in again.stderr

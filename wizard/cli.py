@@ -10,7 +10,7 @@ from typing import Annotated, Any
 import typer
 from typer.core import TyperGroup
 
-from wizard import __version__
+from wizard import __version__, paths
 from wizard.commands import (
     alert,
     check,
@@ -34,6 +34,7 @@ class ShipyardGroup(TyperGroup):
 
     def invoke(self, ctx: typer.Context) -> Any:
         verbose = bool(ctx.params.get("verbose")) or truthy(os.environ.get(VERBOSE_ENV))
+        paths.working_in(None)  # until a command's -C says otherwise
         try:
             return super().invoke(ctx)
         except (typer.Exit, typer.Abort, typer.TyperException):

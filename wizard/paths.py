@@ -61,12 +61,67 @@ def shipyard_command() -> str:
     return f"{shlex.quote(sys.executable)} -m wizard"
 
 
+# The commands that take `-C DIR` (the project folder), and the one the running command was
+# given, so that a command a message names runs as typed from where the founder is.
+_PROJECT_COMMANDS = frozenset(
+    [
+        "edit",
+        "update",
+        "up",
+        "down",
+        "status",
+        "logs",
+        "backup",
+        "restore",
+        "users",
+        "grant",
+        "revoke",
+        "admin",
+        "alert",
+        "check",
+        "connect",
+        "publish",
+        "deploy",
+    ]
+)
+_BACKTICKED = re.compile(r"`shipyard ([a-z-]+)([^`]*)`")
+_project_dir: Path | None = None
+
+
+def working_in(project: Path | None) -> None:
+    """The project folder the running command was given with -C (None: the current one)."""
+    global _project_dir
+    _project_dir = project
+
+
 def as_typed(text: str) -> str:
-    """`text` with every `shipyard COMMAND` it names spelled so that it runs as typed here."""
+    """`text` with every `shipyard COMMAND` it names spelled so that it runs as typed here:
+    by the full path when PATH does not find `shipyard`, and with `-C DIR` when the command
+    works on a project that is not the current folder."""
+    text = _in_project(text)
     command = shipyard_command()
     if command == "shipyard":
         return text
     return _COMMAND_IN_TEXT.sub(lambda _: f"{command} ", text)
+
+
+def _in_project(text: str) -> str:
+    if _project_dir is None:
+        return text
+    try:
+        if _project_dir.resolve() == Path.cwd().resolve():
+            return text
+    except OSError:
+        return text
+    where = shlex.quote(shown(_project_dir.resolve()))
+
+    def add(match: re.Match[str]) -> str:
+        name, rest = match.group(1), match.group(2)
+        if name not in _PROJECT_COMMANDS or " -C " in f"{rest} " or "--directory" in rest:
+            return match.group(0)
+        return f"`shipyard {name}{rest} -C {where}`"
+
+    return _BACKTICKED.sub(add, text)
 
 
 def shown(path: Path) -> str:

@@ -19,8 +19,25 @@ TargetOption = Annotated[
         "--target", "-t", help="docker or local. Default: staging.target in shipyard.yaml."
     ),
 ]
+
+
+def _working_in(directory: Path) -> Path:
+    """Messages that name a command add this -C DIR to it (wizard.paths.as_typed)."""
+    from wizard.paths import working_in
+
+    working_in(directory)
+    return directory
+
+
 DirOption = Annotated[
-    Path, typer.Option("-C", "--directory", help="The project folder.", show_default=False)
+    Path,
+    typer.Option(
+        "-C",
+        "--directory",
+        help="The project folder.",
+        show_default=False,
+        callback=_working_in,
+    ),
 ]
 JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON instead of text.")]
 

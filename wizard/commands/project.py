@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from wizard.commands.common import can_prompt, show_event, shown
+from wizard.commands.common import DirOption, can_prompt, show_event, shown
 from wizard.errors import BadInput
 from wizard.next_steps import next_steps_text
 from wizard.paths import as_typed
@@ -62,9 +62,7 @@ def new(
 
 
 def edit(
-    directory: Annotated[
-        Path, typer.Option("-C", "--directory", help="The project folder.", show_default=False)
-    ] = Path("."),
+    directory: DirOption = Path("."),
     plain: PlainOption = False,
 ) -> None:
     """Change a project's answers in the wizard and save its shipyard.yaml."""
