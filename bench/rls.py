@@ -59,8 +59,18 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--operations", default=",".join(OPERATIONS))
     parser.add_argument("--project", type=Path, help="an already rendered project to measure")
     parser.add_argument(
+        "--before",
+        type=Path,
+        help="another rendered project (e.g. the blueprint before a change) measured with its "
+        "policies in the same rounds: the after/before ratio",
+    )
+    parser.add_argument(
         "--out", type=Path, help="result JSON (default bench/results/rls-<date>.json)"
     )
+    parser.add_argument(
+        "--statement-batches", type=int, default=9, help="0: no statement-level figures"
+    )
+    parser.add_argument("--statements-per-batch", type=int, default=300)
     parser.add_argument("--note", default="")
     return parser.parse_args(argv)
 
@@ -117,7 +127,13 @@ def summarise(results: list[Measured]) -> dict[str, Any]:
     def median(key: str) -> float:
         return round(statistics.median(getattr(m, key) for m in results), 3)
 
+    def least(key: str) -> float:
+        return round(min(getattr(m, key) for m in results), 3)
+
     return {
+        # The least CPU per request of the rounds: the one other work disturbed least.
+        "least_server_cpu_ms": least("server_cpu_ms"),
+        "least_db_cpu_ms": least("db_cpu_ms"),
         "requests_per_s": median("requests_per_s"),
         "p50_ms": median("p50_ms"),
         "p99_ms": median("p99_ms"),
@@ -128,23 +144,136 @@ def summarise(results: list[Measured]) -> dict[str, Any]:
     }
 
 
+_COLUMNS = "b.id, b.owner_id, b.title, b.starts_at, b.seats, b.version, b.created_at, b.updated_at"
+STATEMENTS = {
+    # The shapes of the API's own get and list (app/api/routes, app/policies).
+    "get": f"SELECT {_COLUMNS} FROM bookings b WHERE b.id = $1 AND b.owner_id = $2",
+    "list": f"SELECT {_COLUMNS} FROM bookings b WHERE b.owner_id = $1 "
+    "ORDER BY b.created_at DESC, b.id DESC LIMIT 20",
+}
+# How a signed-in statement reaches PostgreSQL, as variants of app/core/database.py:
+# (policies on?, how the caller is handed over)
+VARIANTS = {
+    "4 round trips, policies": (True, "bound"),  # BEGIN, set_config($1), statement, COMMIT
+    "3 round trips, policies": (
+        True,
+        "batch",
+    ),  # BEGIN; set_config('<id>') in one, statement, COMMIT
+    "3 round trips, no policies": (False, "batch"),
+    "1 round trip, no policies, no caller": (False, "none"),  # before row-level security
+}
+
+
+async def statement_figures(
+    target: ShipyardBackend, tables: list[str], people: list[Any], batches: int, per_batch: int
+) -> dict[str, dict[str, dict[str, float]]]:
+    """Microseconds per signed-in read on one connection as the API's role, per variant.
+
+    No HTTP and no server process: only the driver, the round trips and PostgreSQL, so the
+    policies' and the round trips' own costs show through a busy machine's noise. Variants
+    take turns batch by batch; the least batch (the one other work disturbed least) and the
+    median are kept.
+    """
+    import asyncpg
+
+    api = await asyncpg.connect(target._env["API_DATABASE_URL"])
+    samples = [(int(a.user_id), int(r)) for a in people for r in a.record_ids[:3]][:per_batch]
+    times: dict[str, dict[str, list[float]]] = {
+        op: {name: [] for name in VARIANTS} for op in STATEMENTS
+    }
+
+    async def read(op: str, how: str, user: int, record: int) -> int:
+        sql = STATEMENTS[op]
+        args = (record, user) if op == "get" else (user,)
+        if how == "none":
+            return len(await api.fetch(sql, *args))
+        if how == "bound":
+            async with api.transaction():
+                await api.execute("SELECT set_config('app.user_id', $1, true)", str(user))
+                return len(await api.fetch(sql, *args))
+        await api.execute(f"BEGIN; SELECT set_config('app.user_id', '{user:d}', true)")
+        found = len(await api.fetch(sql, *args))
+        await api.execute("COMMIT")
+        return found
+
+    try:
+        for batch in range(batches):
+            names = list(VARIANTS)
+            names = names[batch % len(names) :] + names[: batch % len(names)]
+            for name in names:
+                on, how = VARIANTS[name]
+                set_policies(target, tables, on=on)
+                for op in STATEMENTS:
+                    started = time.perf_counter()
+                    found = [await read(op, how, user, record) for user, record in samples]
+                    elapsed = time.perf_counter() - started
+                    if op == "get" and set(found) != {1}:
+                        raise BenchError(f"{name}: an owner's get found {set(found)} rows")
+                    times[op][name].append(1e6 * elapsed / len(samples))
+    finally:
+        await api.close()
+        set_policies(target, tables, on=True)
+    return {
+        op: {
+            name: {
+                "least_us": round(min(values), 1),
+                "median_us": round(statistics.median(values), 1),
+            }
+            for name, values in by_variant.items()
+        }
+        for op, by_variant in times.items()
+    }
+
+
+def statement_table(figures: dict[str, dict[str, dict[str, float]]]) -> str:
+    lines = ["statement  variant                                  least µs  median µs"]
+    for op, by_variant in figures.items():
+        for name, f in by_variant.items():
+            lines.append(f"{op:<10} {name:<40} {f['least_us']:>8.1f}  {f['median_us']:>9.1f}")
+    return "\n".join(lines)
+
+
 def table(runs: dict[str, dict[str, Any]]) -> str:
+    """Medians of the rounds; 'least' is the least CPU per request of any round."""
     lines = [
-        "operation  mode     req/s    p50 ms  server CPU ms/req  PostgreSQL CPU ms/req  errors",
+        "operation  mode          req/s   p50 ms   CPU ms/req: server  PostgreSQL"
+        "   least: server  PostgreSQL  errors",
     ]
     for op, modes in runs.items():
-        for mode in ("with", "without"):
-            m = modes[mode]
+        for name, m in modes.items():
+            errors = f"{m['errors']:>6}" if "errors" in m else ""
             lines.append(
-                f"{op:<10} {mode:<8} {m['requests_per_s']:>6.0f}  {m['p50_ms']:>7.2f}  "
-                f"{m['server_cpu_ms']:>17.3f}  {m['db_cpu_ms']:>21.3f}  {m['errors']:>6}"
+                f"{op:<10} {name:<12} {m['requests_per_s']:>7.2f} {m['p50_ms']:>7.2f}"
+                f"  {m['server_cpu_ms']:>18.3f} {m['db_cpu_ms']:>11.3f}"
+                f"  {m['least_server_cpu_ms']:>14.3f} {m['least_db_cpu_ms']:>11.3f}  {errors}"
             )
-        r = modes["ratio"]
-        lines.append(
-            f"{op:<10} ratio    {r['requests_per_s']:>6.2f}  {r['p50_ms']:>7.2f}  "
-            f"{r['server_cpu_ms']:>17.2f}  {r['db_cpu_ms']:>21.2f}"
-        )
     return "\n".join(lines)
+
+
+def prepared(target: ShipyardBackend, args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
+    """Render or copy, migrate, seed and check one backend; its request files and tables."""
+    say(f"Preparing {target.label}")
+    target.prepare()
+    people = accounts(args.users)
+    target.start(args.processes)
+    try:
+        say(f"Seeding: {args.users} accounts through the API, {args.rows} rows as the owner")
+        asyncio.run(seed_fast(target, people, args.rows))
+        checks = asyncio.run(check(target, people))
+        say("  checked through the API: " + "; ".join(checks))
+    finally:
+        target.stop()
+    tables = policy_tables(target)
+    if not tables:
+        raise BenchError(
+            f"{target.label}: the migrated database has no row-level security policies"
+        )
+    return {
+        "files": request_files(target, people, workdir),
+        "tables": tables,
+        "checks": checks,
+        "people": people,
+    }
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -162,63 +291,99 @@ def main(argv: list[str] | None = None) -> int:
         say(f"Starting a throwaway PostgreSQL on 127.0.0.1:{cluster.port}")
         cluster.start()
         target = ShipyardBackend(cluster, workdir, args.project.resolve() if args.project else None)
-        say(f"Preparing {target.label}")
-        target.prepare()
-        people = accounts(args.users)
-        target.start(args.processes)
+        # mode -> (backend, its policies on?)
+        modes: dict[str, tuple[ShipyardBackend, bool]] = {
+            "with": (target, True),
+            "without": (target, False),
+        }
+        if args.before:
+            before = ShipyardBackend(cluster, workdir, args.before.resolve())
+            before.name, before.database = "shipyard-before", "shipyard_before"
+            before.workdir = workdir / before.name
+            before.project = before.workdir / "app"
+            modes["before"] = (before, True)
+        backends = list(dict.fromkeys(backend for backend, _ in modes.values()))
+        ready = {backend.name: prepared(backend, args, workdir) for backend in backends}
+        for backend in backends:
+            backend.start(args.processes)
         try:
-            say(f"Seeding: {args.users} accounts through the API, {args.rows} rows as the owner")
-            asyncio.run(seed_fast(target, people, args.rows))
-            checks = asyncio.run(check(target, people))
-            say("  checked through the API: " + "; ".join(checks))
-            tables = policy_tables(target)
-            if not tables:
-                raise BenchError("the migrated database has no row-level security policies")
-            files = request_files(target, people, workdir)
             measured: dict[str, dict[str, list[Measured]]] = {
-                op: {"with": [], "without": []} for op in ops
+                op: {mode: [] for mode in modes} for op in ops
             }
+            names = list(modes)
             turn = 0
             for _ in range(args.rounds):
                 for op in ops:
-                    order = ("with", "without") if turn % 2 == 0 else ("without", "with")
+                    # Who goes first rotates, so load from elsewhere falls on every mode alike.
+                    order = names[turn % len(names) :] + names[: turn % len(names)]
                     turn += 1
                     for mode in order:
-                        set_policies(target, tables, on=mode == "with")
-                        result = measure_one(target, op, files, args)
+                        backend, on = modes[mode]
+                        set_policies(backend, ready[backend.name]["tables"], on=on)
+                        result = measure_one(backend, op, ready[backend.name]["files"], args)
                         say(
-                            f"{op} {mode} policies: {result.requests_per_s:.0f} req/s, "
+                            f"{op} {mode}: {result.requests_per_s:.0f} req/s, "
                             f"p50 {result.p50_ms} ms, CPU/request: server {result.server_cpu_ms} ms, "
                             f"PostgreSQL {result.db_cpu_ms} ms, {result.errors + result.non_2xx} errors"
                         )
                         measured[op][mode].append(result)
-            set_policies(target, tables, on=True)
+            set_policies(target, ready[target.name]["tables"], on=True)
         finally:
-            target.stop()
+            for backend in backends:
+                backend.stop()
+        statements: dict[str, Any] = {}
+        if args.statement_batches:
+            say("Statements on one connection as the API's role, no HTTP")
+            statements = asyncio.run(
+                statement_figures(
+                    target,
+                    ready[target.name]["tables"],
+                    ready[target.name]["people"],
+                    args.statement_batches,
+                    args.statements_per_batch,
+                )
+            )
         runs: dict[str, dict[str, Any]] = {}
-        for op, modes in measured.items():
-            runs[op] = {mode: summarise(results) for mode, results in modes.items()}
-            w, wo = runs[op]["with"], runs[op]["without"]
-            runs[op]["ratio"] = {
-                key: round(w[key] / wo[key], 3) if wo[key] else None
-                for key in ("requests_per_s", "p50_ms", "server_cpu_ms", "db_cpu_ms")
-            }
+        for op, by_mode in measured.items():
+            if not args.rounds:
+                break  # --rounds 0: the statement-level figures only
+            runs[op] = {mode: summarise(results) for mode, results in by_mode.items()}
+            pairs = [("ratio", "with", "without")]
+            if "before" in by_mode:
+                pairs.append(("after/before", "with", "before"))
+            for label, top, bottom in pairs:
+                a, b = runs[op][top], runs[op][bottom]
+                runs[op][label] = {
+                    key: round(a[key] / b[key], 3) if b[key] else None
+                    for key in (
+                        "requests_per_s",
+                        "p50_ms",
+                        "server_cpu_ms",
+                        "db_cpu_ms",
+                        "least_server_cpu_ms",
+                        "least_db_cpu_ms",
+                    )
+                }
         results = {
             "date": datetime.now(UTC).isoformat(timespec="seconds"),
             "note": args.note,
             "settings": {k: (str(v) if isinstance(v, Path) else v) for k, v in vars(args).items()},
             "postgresql": cluster.version,
-            "policy_tables": tables,
-            "checks": checks,
+            "policy_tables": ready[target.name]["tables"],
+            "checks": ready[target.name]["checks"],
             "runs": runs,
+            "statements": statements,
             "elapsed_s": round(time.monotonic() - started),
         }
-        print(table(runs))
+        if runs:
+            print(table(runs))
+        if statements:
+            print(statement_table(statements))
         out = args.out or HERE / "results" / f"rls-{stamp}.json"
         out.parent.mkdir(parents=True, exist_ok=True)
         out.write_text(json.dumps(results, indent=2) + "\n")
         say(f"Wrote {out} ({results['elapsed_s']} s)")
-        errors = sum(runs[op][mode]["errors"] for op in runs for mode in ("with", "without"))
+        errors = sum(runs[op][mode]["errors"] for op in runs for mode in modes)
         return 0 if errors == 0 else 1
     except BenchError as exc:
         print(f"bench: {exc}", file=sys.stderr)
