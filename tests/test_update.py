@@ -221,6 +221,8 @@ def test_objects_added_and_removed_add_and_remove_their_files(project):
     assert removed.exit_code == 0, removed.output
     assert not (project / "app/models/review.py").exists()
     assert (project / "app/hooks/review.py").is_file()  # the founder's code stays
+    assert "Your hooks for a removed object, kept" in removed.output
+    assert "app/hooks/review.py: its object left the spec: nothing calls" in removed.output
     assert git(project, "status", "--porcelain") == ""
 
 
@@ -301,10 +303,11 @@ def assert_row_level_security(project: Path, url: str) -> None:
     assert {name for (name,) in forced} == tables
 
 
-def updated(project: Path, *args: str) -> None:
+def updated(project: Path, *args: str) -> str:
     result = update(project, "--yes", *args)
     assert result.exit_code == 0, result.output
     assert git(project, "status", "--porcelain") == ""
+    return result.output
 
 
 def database_url(kind: str, tmp_path: Path, request: pytest.FixtureRequest) -> str:
@@ -360,7 +363,9 @@ def test_five_spec_edits_migrate_a_database_and_keep_its_records(project, tmp_pa
     )
     edit_spec(project, "      body: text\n", "      body: {type: string, max_length: 500}\n")
     assert update(project, "--yes").exit_code == 2  # text to string may cut values
-    updated(project, "--allow-data-loss")
+    said = updated(project, "--allow-data-loss")
+    # squawk reads the migration's PostgreSQL SQL: a type change rewrites the table under lock.
+    assert "squawk on 0005_" in said and "[changing-column-type]" in said, said
     migrate(project, url)
     assert_row_level_security(project, url)  # the studio's update_owner policy is gone
     assert sql(url, "SELECT name, city FROM studios") == [("Loft", "Berlin")]
@@ -387,6 +392,28 @@ def test_five_spec_edits_migrate_a_database_and_keep_its_records(project, tmp_pa
 
     fresh = None if kind == "sqlite" else database_url(kind, tmp_path / "fresh", request)
     run_suite(project, fresh, ["tests/test_migrations.py"])
+
+
+def test_login_methods_that_send_codes_create_and_drop_their_table(project, tmp_path):
+    """login_codes exists while a login method sends one-time codes: dropping magic_link
+    drops it, adding phone_otp creates it again, and the database follows (SQLite)."""
+    url = f"sqlite:///{tmp_path / 'login.db'}"
+    migrate(project, url)
+    tables = "SELECT name FROM sqlite_master WHERE type = 'table' AND name = 'login_codes'"
+    assert sql(url, tables) == [("login_codes",)]
+    edit_spec(project, "methods: [email_password, magic_link]", "methods: [email_password]")
+    said = updated(project)
+    assert "drop table login_codes (no login method sends codes any more" in said
+    migrate(project, url)
+    assert sql(url, tables) == []
+    assert not (project / "app/models/login_codes.py").exists()
+    edit_spec(project, "methods: [email_password]", "methods: [email_password, phone_otp]")
+    said = updated(project)
+    assert "create table login_codes (one-time sign-in codes for phone_otp)" in said
+    migrate(project, url)
+    assert sql(url, tables) == [("login_codes",)]
+    migrate(project, url, "downgrade", "-1")
+    assert sql(url, tables) == []
 
 
 # --- what names `shipyard update` is true --------------------------------------------------

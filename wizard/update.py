@@ -41,6 +41,7 @@ class Plan:
     files: list[FileResult] = field(default_factory=list)
     refused: list[str] = field(default_factory=list)
     migration: migrations.Migration | None = None
+    lint: Any = None  # squawk's findings on the migration (wizard.migration_lint.Lint)
     new_render: Path | None = None  # the scratch folder with the new render (while open)
     _scratch: tempfile.TemporaryDirectory[str] | None = None
 
@@ -97,6 +98,7 @@ class Plan:
                 "added": [f.path for f in self.files if f.action == "added"],
                 "removed": [f.path for f in self.files if f.action == "removed"],
                 "kept_deleted": [f.path for f in self.files if f.action == "kept_deleted"],
+                "kept_orphans": [f.as_json() for f in self.files if f.action == "kept_orphan"],
                 "restored": [f.path for f in self.files if f.action == "restored"],
                 "conflicts": [f.as_json() for f in self.conflicts],
             },
@@ -107,6 +109,7 @@ class Plan:
                 "revision": self.migration.revision,
                 "down_revision": self.migration.down_revision,
                 "operations": self.migration.operations,
+                "lint": None if self.lint is None else self.lint.as_json(),
             },
             "refused": list(self.refused),
         }
@@ -184,6 +187,10 @@ def plan_update(
             record.spec, spec, changes, project, ruff_config=theirs / "pyproject.toml"
         )
         if plan.migration is not None:
+            from wizard.migration_lint import lint_migration
+
+            emit(Event("lint", f"Linting {plan.migration.path} with squawk"))
+            plan.lint = lint_migration(plan.migration, theirs, project)
             plan.files.append(
                 FileResult(plan.migration.path, "added", plan.migration.text.encode(), 0o644)
             )

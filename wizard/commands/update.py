@@ -294,9 +294,15 @@ def _show(
         if files[key]:
             lines.append(f"{title}:")
             lines += [f"  {path}" for path in files[key]]
+    orphans = [f for f in plan.files if f.action == "kept_orphan"]
+    if orphans:
+        lines.append("Your hooks for a removed object, kept (Shipyard never deletes your code):")
+        lines += [f"  {f.path}: {f.note}" for f in orphans]
     if plan.migration is not None:
         lines.append(f"Migration {plan.migration.path}:")
         lines += [f"  {words}" for words in plan.migration.operations]
+        if plan.lint is not None:
+            lines += plan.lint.lines(plan.migration)
     if data.get("destructive") and not plan.refused:
         lines.append("Data loss (allowed with --allow-data-loss):")
         lines += [f"  {item['change']}: {_touches(item)}" for item in data["destructive"]]
