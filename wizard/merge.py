@@ -28,7 +28,7 @@ class FileResult:
     """What the update does to one file."""
 
     path: str
-    action: str  # updated, merged, added, removed, restored, conflict, kept_deleted
+    action: str  # updated, merged, added, removed, restored, conflict, kept_deleted, kept_orphan
     content: bytes | None = None  # the file's new bytes; None to delete it (or leave it alone)
     mode: int | None = None
     conflicts: int = 0
@@ -92,6 +92,15 @@ def _merge_one(
     if write_once(path):
         if o is None and b is None and t is not None and theirs is not None:
             return FileResult(path, "added", t, _mode(theirs))
+        if path.startswith("app/hooks/") and b is not None and t is None and o is not None:
+            # The founder's code for an object the spec no longer has: never deleted for them.
+            return FileResult(
+                path,
+                "kept_orphan",
+                note="its object left the spec: nothing calls these hooks or mounts their "
+                "routes now, and its import of the object's model fails; move what you still "
+                "need, then delete the file",
+            )
         return None
     if t is not None and theirs is not None:
         if o is None:

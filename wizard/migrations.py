@@ -62,7 +62,10 @@ def _next_number(project: Path) -> int:
 
 
 def _slug(changes: list[Change]) -> str:
-    first = next(c for c in changes if c.object)
+    first = next((c for c in changes if c.object), None)
+    if first is None:  # settings only (login methods): named after the first one changed
+        setting = next((str(c.details.get("setting", "")) for c in changes), "")
+        return re.sub(r"[^a-z0-9]+", "_", f"{setting}_changed").strip("_") or "update"
     words = [first.object or "", first.field or "", first.kind.split("_")[-1]]
     slug = re.sub(r"[^a-z0-9]+", "_", "_".join(w for w in words if w).lower()).strip("_")
     return slug or "update"
@@ -208,6 +211,7 @@ def _operations(
             was = _fields(old_obj)[old_name or ""]
             now = _fields(new_obj)[change.field or ""]
             ops += _alter(table, was, now, change)
+    ops += _login_codes(before, after)
     removed = [c.object for c in changes if c.kind == "object_removed"]
     for obj in reversed(before["tables"]):
         if obj["name"] in removed:
@@ -221,6 +225,32 @@ def _operations(
                 }
             )
     return ops
+
+
+CODE_METHODS = ("magic_link", "phone_otp")
+
+
+def _login_codes(before: dict[str, Any], after: dict[str, Any]) -> list[dict[str, Any]]:
+    """The login_codes table (one-time sign-in codes) exists while a login method sends codes:
+    a changed login.methods creates or drops it, as 0002_sign_in would have."""
+    was = [m for m in before["login_methods"] if m in CODE_METHODS]
+    now = [m for m in after["login_methods"] if m in CODE_METHODS]
+    if now and not was:
+        return [
+            {
+                "op": "create_login_codes",
+                "words": f"create table login_codes (one-time sign-in codes for {', '.join(now)})",
+            }
+        ]
+    if was and not now:
+        return [
+            {
+                "op": "drop_login_codes",
+                "words": "drop table login_codes (no login method sends codes any more; "
+                "codes not yet used stop working, they last minutes)",
+            }
+        ]
+    return []
 
 
 def _add(table: str, field: dict[str, Any], spec_field: dict[str, Any]) -> dict[str, Any]:
@@ -309,7 +339,10 @@ def _inverse(ops: list[dict[str, Any]]) -> list[dict[str, Any]]:
     for op in reversed(ops):
         kind = op["op"]
         op = {**op, "words": "undo: " + op["words"]}
-        if kind == "create_table":
+        if kind in ("create_login_codes", "drop_login_codes"):
+            undone = "drop_login_codes" if kind == "create_login_codes" else "create_login_codes"
+            undo.append({**op, "op": undone})
+        elif kind == "create_table":
             undo.append({**op, "op": "drop_table", "forward": []})
         elif kind == "drop_table":
             undo.append({**op, "op": "create_table"})
