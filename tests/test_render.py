@@ -105,8 +105,11 @@ def test_rendered_code_passes_ruff(rendered_studio):
 
 def test_founder_names_stay_in_the_api_and_safe_names_in_code(rendered_studio):
     schema = (rendered_studio / "app" / "schemas" / "booking.py").read_text()
-    assert 'class_id: int = Field(alias="class", ge=1, le=2147483647, strict=True)' in schema
-    assert 'class_id: int = Field(serialization_alias="class")' in schema
+    assert (
+        'class_id: int = Field(alias="class", ge=1, le=2147483647, strict=True, examples=[1])'
+        in schema
+    )
+    assert 'class_id: int = Field(serialization_alias="class", examples=[1])' in schema
     routes = (rendered_studio / "app" / "api" / "routes" / "class_.py").read_text()
     assert 'prefix="/api/classes"' in routes
 

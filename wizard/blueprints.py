@@ -638,12 +638,18 @@ def _field_context(
         )
     constraints = _constraints(field)
     default = field.default
-    ctx["default_py"] = repr(default) if default is not None else None
-    ctx["create_annotation"], ctx["create_default"] = _create_declaration(ctx, constraints, default)
-    ctx["update_declaration"] = _update_declaration(ctx, constraints)
-    ctx["out_declaration"] = _out_declaration(ctx)
-    ctx["described"] = _described(field, ctx)
     sample, change = _samples(field)
+    # openapi.json shows these (Swagger's "Try it out", a generated client's docs): a
+    # reference's example is the first record's id.
+    example = _py_literal(1 if field.is_ref else sample)
+    changed = _py_literal(1 if field.is_ref else change)
+    ctx["default_py"] = repr(default) if default is not None else None
+    ctx["create_annotation"], ctx["create_default"] = _create_declaration(
+        ctx, [*constraints, f"examples=[{example}]"], default
+    )
+    ctx["update_declaration"] = _update_declaration(ctx, [*constraints, f"examples=[{changed}]"])
+    ctx["out_declaration"] = _out_declaration(ctx, example)
+    ctx["described"] = _described(field, ctx)
     ctx["sample_json"] = sample
     ctx["change_json"] = change
     ctx["sample_py"] = _sample_python(field.type, sample)
@@ -783,11 +789,11 @@ def _update_declaration(ctx: dict[str, Any], constraints: list[str]) -> str:
     return f"{ctx['attr']}: {annotation} = Field({', '.join(args)})"
 
 
-def _out_declaration(ctx: dict[str, Any]) -> str:
+def _out_declaration(ctx: dict[str, Any], example: str) -> str:
     annotation = ctx["py_type"] + ("" if ctx["required"] else " | None")
-    if ctx["alias_needed"]:
-        return f'{ctx["attr"]}: {annotation} = Field(serialization_alias="{ctx["name"]}")'
-    return f"{ctx['attr']}: {annotation}"
+    args = [f'serialization_alias="{ctx["name"]}"'] if ctx["alias_needed"] else []
+    args.append(f"examples=[{example}]")
+    return f"{ctx['attr']}: {annotation} = Field({', '.join(args)})"
 
 
 def _samples(field: FieldSpec) -> tuple[Any, Any]:
