@@ -196,7 +196,7 @@ def test_the_port_is_kept_across_restarts_and_moved_only_when_taken(project):
     first = local.up(project)
     port = int(first.api_url.rsplit(":", 1)[1])
     assert (project / ".shipyard" / "local-port").read_text().strip() == str(port)
-    assert "moved" not in first.details
+    assert ("moved" in first.details) == (port != local.PREFERRED_PORT)  # 8000 was taken
     local.down(project)
     assert local.up(project).api_url == first.api_url  # the frontend's address still works
     local.down(project)
@@ -216,6 +216,32 @@ def test_the_port_is_kept_across_restarts_and_moved_only_when_taken(project):
     local.down(project)
     # The new port is this project's from now on, even once the old one is free again.
     assert local.up(project).api_url == moved.api_url
+
+
+def test_a_taken_port_8000_is_said_on_the_first_up(project):
+    """The project's README gives a frontend port 8000: when another program holds it, the
+    first `up` says which port the API uses instead, and keeps it."""
+    import socket
+
+    squatter = socket.socket()
+    try:
+        squatter.bind(("127.0.0.1", local.PREFERRED_PORT))
+        squatter.listen()
+    except OSError:
+        pass  # another program on this machine holds it already
+    try:
+        said: list[str] = []
+        first = local.up(project, on_event=lambda event: said.append(event.message))
+    finally:
+        squatter.close()
+    port = int(first.api_url.rsplit(":", 1)[1])
+    assert port != local.PREFERRED_PORT
+    assert (
+        f"Port 8000 is taken by another program, so the API uses port {port}"
+        in (first.details["moved"])
+    )
+    assert any(f"tell your frontend http://127.0.0.1:{port}" in line for line in said)
+    assert (project / ".shipyard" / "local-port").read_text().strip() == str(port)
 
 
 def test_down_volumes_deletes_the_local_database_after_asking(project):

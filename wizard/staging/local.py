@@ -282,6 +282,13 @@ def _listen(project: Path) -> tuple[socket.socket, str | None]:
         )
     port = int(listener.getsockname()[1])
     path.write_text(f"{port}\n", encoding="utf-8")
+    if stored is None and port != PREFERRED_PORT:
+        # The project's README tells a frontend port 8000: say why this one differs.
+        return listener, (
+            f"Port {PREFERRED_PORT} is taken by another program, so the API uses port {port} "
+            f"and keeps it from now on: tell your frontend http://{HOST}:{port} (the "
+            f"project's README says port {PREFERRED_PORT})"
+        )
     if stored is None or stored == port:
         return listener, None
     return listener, (
