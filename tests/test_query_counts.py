@@ -190,9 +190,9 @@ CASES = {
 
 
 # On PostgreSQL a signed-in request's statement on the direct path carries its caller for
-# row-level security in a transaction of its own: BEGIN, set_config(..., true), the
-# statement, COMMIT (app/core/database.py). Anonymous ones need no caller and stay one.
-CALLER_ROUND_TRIPS = 3
+# row-level security in a transaction of its own: BEGIN with set_config(..., true) in one
+# batch, the statement, COMMIT (app/core/database.py). Anonymous ones need no caller and stay one.
+CALLER_ROUND_TRIPS = 2
 SIGNED_IN_DIRECT_STATEMENTS = {
     "studio": {"create": 2, "get": 1, "list": 1},
     "bench": {"create": 1, "get": 1, "list": 1},

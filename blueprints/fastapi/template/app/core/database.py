@@ -27,13 +27,26 @@ from app.core.config import settings
 from app.core.db import CALLER_SETTING, CREATING_SETTING, caller, engine
 
 Row = dict[str, Any]
-# The caller for row-level security, and whether this transaction is an INSERT returning its
-# new row (which PostgreSQL checks against the read rule too; a rule may let someone create
-# what they may not read back). Both are bound values, never part of the SQL's text, and
-# local to the statement's own transaction.
-_SET_CALLER = (
-    f"SELECT set_config('{CALLER_SETTING}', $1, true), set_config('{CREATING_SETTING}', $2, true)"
-)
+
+
+def _begin_as(user_id: int | None, inserting: bool) -> str:
+    """BEGIN and the transaction's caller for row-level security, in one round trip.
+
+    Sent as one simple-protocol batch, which takes no bound values: the only value in its
+    text is the caller's id, an int from the verified token, written here as digits (never
+    text from a request). `app.creating` marks an INSERT returning its new row, which
+    PostgreSQL checks against the read rule too (a rule may let someone create what they
+    may not read back). Both settings are local to this transaction (set_config(..., true)),
+    so they never stay on the pooled connection.
+    """
+    if user_id is not None and type(user_id) is not int:
+        raise TypeError(f"the caller's id must be an int, not {type(user_id).__name__}")
+    caller_id = "" if user_id is None else str(user_id)
+    creating = "on" if inserting else ""
+    return (
+        f"BEGIN; SELECT set_config('{CALLER_SETTING}', '{caller_id}', true), "
+        f"set_config('{CREATING_SETTING}', '{creating}', true)"
+    )
 
 
 class _Prepared:
@@ -102,13 +115,17 @@ class Database:
                 records = await connection.fetch(prepared.sql, *arguments)
             else:
                 # In a transaction of its own, so the settings are never left on the pooled
-                # connection (the sessions set the caller the same way, app/core/db.py).
-                caller_id = "" if user_id is None else str(user_id)
-                async with connection.transaction():
-                    await connection.execute(
-                        _SET_CALLER, caller_id, "on" if prepared.is_insert else ""
-                    )
+                # connection (the sessions set the caller the same way, app/core/db.py):
+                # BEGIN with the settings, the statement, COMMIT: three round trips.
+                await connection.execute(_begin_as(user_id, prepared.is_insert))
+                try:
                     records = await connection.fetch(prepared.sql, *arguments)
+                except asyncpg.PostgresError:
+                    # Anything else (a cancelled request) leaves the connection to the
+                    # pool's release, which rolls back or closes it.
+                    await connection.execute("ROLLBACK")
+                    raise
+                await connection.execute("COMMIT")
         return [dict(record) for record in records]
 
     async def close(self) -> None:
