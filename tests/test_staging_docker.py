@@ -262,7 +262,20 @@ def test_an_update_rebuilds_migrates_and_keeps_data_backing_up_before_a_removal(
     assert "Staging (docker) runs the new code" in removed.stdout
     assert {"across updates", "tagged"} <= set(_notes(api, headers))
     assert "tag" not in api.get("/api/notes", headers=headers).json()["items"][0]
-    dumps[0].unlink()  # the backup test below counts its own
+
+    # The undo the message prints: revert the commit, restore the dump; the value is back.
+    who = ["-c", "user.name=Founder", "-c", "user.email=founder@example.com"]
+    subprocess.run(
+        ["git", *who, "-C", str(project), "revert", "--no-edit", "HEAD"],
+        check=True,
+        capture_output=True,
+    )
+    undone = runner.invoke(cli, ["restore", str(dumps[0]), "--yes", "-C", str(project)])
+    assert undone.exit_code == 0, undone.output
+    items = api.get("/api/notes", headers=headers).json()["items"]
+    assert {item["body"]: item.get("tag") for item in items}["tagged"] == "red"
+    for dump in (project / "backups").glob("*.dump"):
+        dump.unlink()  # the backup test below reads its own
 
 
 @docker_test
