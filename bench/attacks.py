@@ -611,6 +611,12 @@ def main(argv: list[str]) -> int:
         "project", nargs="?", type=Path, help="a rendered project with every login method"
     )
     parser.add_argument("--pairs", type=int, default=200, help="pairs of reset requests timed")
+    parser.add_argument(
+        "--commit-pairs",
+        type=int,
+        default=400,
+        help="pairs of the reset's database work timed alone",
+    )
     args = parser.parse_args(argv)
     scratch = Path(tempfile.mkdtemp(prefix="shipyard-attacks-project-"))
     project = args.project
@@ -662,6 +668,20 @@ def main(argv: list[str]) -> int:
         server.start(TRUSTED_PROXIES="127.0.0.1")
         figures = asyncio.run(reset_timing(server, args.pairs))
         server.stop()
+        say(
+            f"timing the reset's database work alone, {args.commit_pairs} pairs (bench/reset_commit.py)"
+        )
+        alone = run(
+            [
+                sys.executable,
+                str(Path(__file__).with_name("reset_commit.py")),
+                str(args.commit_pairs),
+            ],
+            env=server.env,
+            cwd=server.project,
+            timeout=900,
+        )
+        figures += "\n" + alone.stdout.strip()
     finally:
         stop_all()
         cluster.stop()
