@@ -284,6 +284,22 @@ def test_an_address_that_is_not_an_origin_is_refused_with_the_fix(
         assert "write https://theramatch.lovable.app" in message
 
 
+def test_lovable_previews_are_asked_for_in_the_spec_and_absent_otherwise() -> None:
+    """Deny by default: only `frontend: {lovable_previews: true}` lets Lovable's preview
+    addresses in (the blueprint's tests cover what the API then allows); a spec that does
+    not ask is written exactly as before."""
+    plain = parse_spec(ORIGIN_SPEC % "https://theramatch.lovable.app")
+    assert plain.frontend.lovable_previews is False
+    assert "lovable_previews" not in dump_spec(plain)
+    opted = parse_spec(
+        ORIGIN_SPEC % "https://theramatch.lovable.app" + "  lovable_previews: true\n"
+    )
+    assert opted.frontend.lovable_previews is True
+    assert parse_spec(dump_spec(opted)) == opted
+    with pytest.raises(SpecError):
+        parse_spec(ORIGIN_SPEC % "https://theramatch.lovable.app" + "  lovable_previews: maybe\n")
+
+
 def test_saving_a_changed_spec_keeps_the_founders_comments_order_and_quoting(tmp_path):
     """`shipyard edit` and `connect` save through ruamel.yaml's round trip: only what changed
     is rewritten (issue 14: dump_spec dropped all 8 comments of the studio example)."""

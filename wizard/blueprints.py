@@ -314,6 +314,7 @@ def blueprint_context(spec: LaunchSpec) -> dict[str, Any]:
         "all_roles": spec.all_roles,
         "cors_origins": origins,
         "cors_origins_csv": ",".join(origins),
+        "lovable_previews": spec.frontend.lovable_previews,
         "frontend_url": origins[0] if origins else "http://localhost:5173",
         "objects": objects,
         "objects_rendered": objects,  # whose per-object files are rendered (see render)

@@ -335,6 +335,8 @@ def spec_data(spec: LaunchSpec) -> dict[str, Any]:
         obj["fields"] = {name: _compact_field(field) for name, field in obj["fields"].items()}
     if not data["acknowledged"]:
         del data["acknowledged"]
+    if not data["frontend"]["lovable_previews"]:  # the default: specs stay as they were
+        del data["frontend"]["lovable_previews"]
     return data
 
 

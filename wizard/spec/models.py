@@ -108,6 +108,9 @@ class Staging(_Strict):
 
 class Frontend(_Strict):
     origins: list[str] = Field(default_factory=lambda: ["http://localhost:5173"])
+    # Lovable's previews each have an address of their own (https://<id>.lovable.app), too
+    # many to list: allowed only when the founder asks, and never by a production API.
+    lovable_previews: bool = False
 
     @field_validator("origins")
     @classmethod

@@ -35,6 +35,39 @@ async def test_cors_allows_only_the_configured_origins(client):
     assert "access-control-allow-origin" not in refused.headers
 
 
+async def test_lovable_previews_are_allowed_only_when_asked_and_never_in_production(monkeypatch):
+    from httpx import ASGITransport, AsyncClient
+
+    import app.main as main
+
+    preflight = {
+        "Access-Control-Request-Method": "POST",
+        "Access-Control-Request-Headers": "authorization,content-type",
+    }
+    strong = secrets.token_urlsafe(48)
+
+    async def allowed(origin: str, **settings_given: object) -> bool:
+        """Whether the app built with these settings lets `origin`'s browser call it."""
+        monkeypatch.setattr(main, "settings", Settings(secret_key=strong, **settings_given))
+        transport = ASGITransport(app=main.create_app())
+        async with AsyncClient(transport=transport, base_url="http://test") as client:
+            response = await client.options("/health", headers={"Origin": origin, **preflight})
+        return response.headers.get("access-control-allow-origin") == origin
+
+    preview = "https://id-preview--1f2e3d.lovable.app"
+    assert not await allowed(preview, lovable_previews=False)
+    assert await allowed(preview, lovable_previews=True)
+    assert await allowed("https://theramatch.lovable.app", lovable_previews=True)
+    for lookalike in (
+        "https://theramatch.lovable.app.evil.test",
+        "http://theramatch.lovable.app",
+        "https://a.b.lovable.app",
+        "https://evil.test",
+    ):
+        assert not await allowed(lookalike, lovable_previews=True), lookalike
+    assert not await allowed(preview, lovable_previews=True, environment="production")
+
+
 @pytest.mark.parametrize("secret", ["change-me", "short"])
 def test_weak_secrets_are_refused_outside_development(secret):
     with pytest.raises(ValidationError, match="SECRET_KEY"):
