@@ -365,3 +365,43 @@ def test_a_remembered_local_target_says_when_docker_answers_again(project, monke
     assert "Staying local" in declined.stderr
     assert "Status: running (local)" in declined.stdout
     assert chosen_target(project) == "local"
+
+
+def test_an_update_restarts_the_local_api_and_a_failed_migration_says_what_runs(project):
+    """wizard.rollout on local staging (the stand-in's alembic and uvicorn): the API is
+    restarted on the same address after the migration; when the migration fails the API
+    stays stopped and the message says so, names the commit and `shipyard up`."""
+    import sqlite3
+
+    from wizard.rollout import roll_out
+    from wizard.staging import remember_target
+
+    remember_target(project, "local")
+    first = local.up(project)
+    (project / "migrated").unlink()
+    done = roll_out(project, loses_data=False)
+    assert done.applied and done.api_url == first.api_url, done
+    assert local.status(project).details["pid"] != first.details["pid"]
+    assert (project / "migrated").read_text() == "upgrade head"  # the migration ran once
+
+    # A data-losing update backs the SQLite file up first.
+    with sqlite3.connect(project / "proj.db") as db:
+        db.execute("CREATE TABLE notes (body TEXT)")
+        db.execute("INSERT INTO notes VALUES ('kept')")
+    fake_alembic = (project / "alembic" / "__main__.py").read_text()
+    (project / "alembic" / "__main__.py").write_text(
+        'import sys\nsys.exit("sqlite3.OperationalError: duplicate column name: town")\n'
+    )
+    failed = roll_out(project, loses_data=True)
+    assert not failed.applied and failed.runs_now is False
+    assert failed.backup is not None and failed.backup.parent == project / "backups"
+    with sqlite3.connect(failed.backup) as copy:
+        assert copy.execute("SELECT body FROM notes").fetchall() == [("kept",)]
+    text = "\n".join(failed.lines("0123456789abcdef"))
+    assert "Staging (local) was not updated: Could not apply the database migrations" in text
+    assert "duplicate column name: town" in text
+    assert "Staging is stopped now. The code is committed as 0123456789ab" in text
+    assert "run `shipyard up` to finish" in text
+    assert "`git revert --no-edit 0123456789ab`, then `shipyard down`" in text
+    assert not local.status(project).running
+    (project / "alembic" / "__main__.py").write_text(fake_alembic)

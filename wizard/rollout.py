@@ -23,6 +23,7 @@ class Rollout:
     backup: Path | None = None
     api_url: str | None = None
     problem: str | None = None  # why staging is not on the new code, in plain words
+    runs_now: bool | None = None  # after a failure: whether an API still answers
     note: str | None = None  # why Shipyard could not tell whether staging runs
 
     @property
@@ -64,11 +65,16 @@ class Rollout:
             )
         else:
             lines.append(f"Staging ({self.target}) was not updated: {self.problem}")
+            now = {
+                True: "Staging still answers, on the previous code. ",
+                False: "Staging is stopped now. ",
+                None: "",
+            }[self.runs_now]
             lines.append(
-                "  The code is committed"
+                f"  {now}The code is committed"
                 + (f" as {commit[:12]}" if commit else "")
                 + ". Fix what the message says, then run `shipyard up` to finish applying it "
-                "to staging (`shipyard status` shows what runs now)."
+                "to staging."
             )
         return lines
 
@@ -82,6 +88,7 @@ class Rollout:
             "restore": self.restore_command(commit),
             "api_url": self.api_url,
             "problem": self.problem,
+            "runs_now": self.runs_now,
             "note": self.note,
         }
 
@@ -101,38 +108,44 @@ def staging_of(project: Path) -> tuple[Any, Rollout]:
 
 def roll_out(project: Path, *, loses_data: bool, on_event: EventSink | None = None) -> Rollout:
     """Apply the committed code to the running staging; never raises for a failed step (the
-    Rollout says what happened and what is on disk)."""
-    emit = on_event or ignore
+    Rollout says what happened, and whether an API still answers)."""
     module, result = staging_of(project)
     result.loses_data = loses_data
     if not result.running:
         return result
+    _apply(module, project, result, on_event or ignore)
+    if result.failed:
+        try:
+            result.runs_now = bool(module.status(project).running)
+        except ShipyardError:
+            result.runs_now = None
+    return result
+
+
+def _apply(module: Any, project: Path, result: Rollout, emit: EventSink) -> None:
+    """Backup (when data is lost), then the new code; a failure is kept in `result`."""
     try:
-        if loses_data:
+        if result.loses_data:
             emit(Event("backup", "Backing up the staging data before the data-losing change"))
             try:
                 result.backup = module.backup(project, on_event=emit)
             except ShipyardError as exc:
                 result.problem = (
                     f"the backup before the data-losing change failed ({exc.message.rstrip('.')})"
-                    ", so staging still runs the previous code on its data as it was"
+                    ", so nothing was changed on staging"
                 )
-                return result
+                return
         emit(Event("staging", f"Applying the update to the running staging ({result.target})"))
         staging = module.apply_update(project, on_event=emit)
     except ShipyardError as exc:
         result.problem = exc.message.rstrip(".") + "."
         if exc.hint:
             result.problem += f" {exc.hint}"
-        return result
+        return
     except KeyboardInterrupt:
-        result.problem = (
-            "cancelled (Ctrl-C) while staging was being updated; it may still run the previous "
-            "code, or be stopped."
-        )
-        return result
+        result.problem = "cancelled (Ctrl-C) while staging was being updated."
+        return
     result.applied = bool(staging.running)
     result.api_url = staging.api_url
     if not result.applied:
         result.problem = "it did not report healthy after the update."
-    return result
