@@ -53,6 +53,8 @@ class ShipyardGroup(TyperGroup):
             )
             _report(problem, verbose, exc)
             raise typer.Exit(int(ExitCode.FAILURE)) from None
+        finally:
+            paths.working_in(None)  # the next command (or test) starts from the current folder
 
 
 app = typer.Typer(
