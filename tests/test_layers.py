@@ -48,3 +48,21 @@ def test_core_module_does_not_load_a_front_end(module):
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "", f"{module} loads {result.stdout.strip()}"
+
+
+def test_shipyard_asks_a_rendered_app_only_through_its_commands():
+    """No program of Shipyard's imports the app's modules (`python -c "from app.core.db ..."`):
+    the launch check and staging run the app's own commands (`python -m app outbox`,
+    `limits`, ...), which its tests cover. (A container healthcheck's `python -c` reads a URL
+    with the standard library only.)"""
+    import re
+    from pathlib import Path
+
+    offenders = []
+    for path in sorted(Path(wizard.__file__).parent.rglob("*.py")):
+        text = path.read_text(encoding="utf-8")
+        if re.search(r"\[\s*\"-c\",", text) or re.search(
+            r"^\s*(from|import) app[.\s]", text, flags=re.MULTILINE
+        ):
+            offenders.append(path.name)
+    assert offenders == []

@@ -111,13 +111,12 @@ def staged(request, tmp_path_factory, postgres):
 
 def catalog(staged) -> dict:
     done = subprocess.run(
-        [sys.executable, "-c", row_security._SCRIPT],
+        [sys.executable, "-m", "app", "row-security"],
         cwd=staged["project"], env=staged["env"], capture_output=True, text=True, timeout=120,
         check=False,
     )  # fmt: skip
     assert done.returncode == 0, done.stderr[-3000:]
-    line = next(x for x in done.stdout.splitlines() if x.startswith(row_security._MARK))
-    return json.loads(line[len(row_security._MARK) :])
+    return json.loads(done.stdout)
 
 
 def findings(staged, report: dict) -> dict[str, list[str]]:

@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import secrets
 import subprocess
 from pathlib import Path
+from typing import Any
 
 from wizard import envfile
 from wizard.checklist.results import Skip
@@ -39,62 +41,26 @@ def staging_admin(project: Path, target: str) -> tuple[str, str]:
     return email, password
 
 
-# Reads the newest outbox messages with the app's own models, inside its staging.
-_OUTBOX_SCRIPT = """
-import asyncio, json
-from sqlalchemy import select
-from app.core.db import SessionLocal, engine
-from app.models.outbox import OutboxMessage
-
-async def main():
-    async with SessionLocal() as db:
-        rows = (await db.scalars(
-            select(OutboxMessage).order_by(OutboxMessage.id.desc()).limit(100))).all()
-        out = [{"to": r.recipient, "body": r.body} for r in rows]
-    await engine.dispose()
-    print("SHIPYARD-OUTBOX " + json.dumps(out))
-
-asyncio.run(main())
-"""
-
-
 def staging_outbox(project: Path, target: str) -> list[dict[str, str]]:
     """The staging app's outbox, newest first, read inside staging without signing in.
 
     This is how the check signs in on an app with no password login (magic link or phone
     only), where even an admin needs the outbox to get in.
     """
-    argv = ["python", "-c", _OUTBOX_SCRIPT]
+    argv = ["python", "-m", "app", "outbox"]
     output = _run_local(project, argv) if target == "local" else _run_docker(project, argv)
-    for line in output.splitlines():
-        if line.startswith("SHIPYARD-OUTBOX "):
-            data = json.loads(line.split(" ", 1)[1])
-            return [m for m in data if isinstance(m, dict)]
-    raise Skip("the staging outbox could not be read")
-
-
-_PROMOTE_SCRIPT = """
-import asyncio
-from app.core.db import SessionLocal, engine
-from app.models.users import User
-
-async def main():
-    async with SessionLocal() as db:
-        user = await db.get(User, {user_id})
-        user.roles = sorted({{*user.roles, "admin"}})
-        await db.commit()
-    await engine.dispose()
-    print("SHIPYARD-PROMOTED")
-
-asyncio.run(main())
-"""
+    messages = json_answer(output, "python -m app outbox")
+    if not isinstance(messages, list):
+        raise Skip("`python -m app outbox` did not answer a list of messages")
+    return [m for m in messages if isinstance(m, dict)]
 
 
 def promote(project: Path, target: str, user_id: int) -> None:
     """Make an account an admin inside staging (for apps where admins cannot sign in by email)."""
-    argv = ["python", "-c", _PROMOTE_SCRIPT.format(user_id=int(user_id))]
+    argv = ["python", "-m", "app", "grant-admin", f"--user-id={int(user_id)}"]
     output = _run_local(project, argv) if target == "local" else _run_docker(project, argv)
-    if "SHIPYARD-PROMOTED" not in output:
+    answer = json_answer(output, "python -m app grant-admin")
+    if not (isinstance(answer, dict) and answer.get("granted") is True):
         raise Skip("the test admin could not be made inside staging")
 
 
@@ -106,6 +72,22 @@ def run_app_command(project: Path, target: str, argv: list[str]) -> str:
     if target == "docker":
         return _run_docker(project, argv)
     raise Skip(f"Shipyard cannot run the app's commands on a {target} staging")
+
+
+def json_answer(output: str, command: str) -> Any:
+    """The JSON document an app command printed (its logs may come before or after it)."""
+    decoder = json.JSONDecoder()
+    for match in re.finditer(r"^[\[{]", output, flags=re.MULTILINE):
+        try:
+            return decoder.raw_decode(output, match.start())[0]
+        except ValueError:
+            continue
+    if "invalid choice" in output:
+        raise Skip(
+            f"the project has no `{command}` command (it was rendered by an older Shipyard: "
+            "`shipyard update` renders it again)"
+        )
+    raise Skip(f"`{command}` printed no JSON: {' | '.join(output.strip().splitlines()[-2:])}")
 
 
 def forget(project: Path) -> None:

@@ -1,6 +1,6 @@
 """Live checks of what PostgreSQL itself enforces on staging: row-level security and the API's role.
 
-The rendered app reads its database's catalog (`python -m app row-security --json`, run
+The rendered app reads its database's catalog (`python -m app row-security`, run
 inside staging like create-admin); these checks compare that with the policies Shipyard
 compiles from the spec's rules (wizard/rls.py). On SQLite (local staging) there is no
 row-level security: the API's checks are the only ones, and the checks say so.
@@ -8,19 +8,12 @@ row-level security: the API's checks are the only ones, and the checks say so.
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from wizard.checklist.context import CheckContext, check
 from wizard.checklist.results import Finding, Outcome, Skip
 from wizard.spec import LaunchSpec
 
-_MARK = "SHIPYARD-ROW-SECURITY "
-_SCRIPT = f"""
-import asyncio, json
-from app.core.row_security import report
-print({_MARK!r} + json.dumps(asyncio.run(report())))
-"""
 SQLITE_NOTE = (
     "staging runs on SQLite, which has no row-level security: there the API's checks are "
     "the only ones (Docker staging and production use PostgreSQL)"
@@ -52,15 +45,15 @@ def catalog(ctx: CheckContext) -> dict[str, Any]:
         raise Skip("the database is read inside Shipyard's own staging; --url gives only the API")
     from wizard.checklist import admin
 
-    argv = ["python", "-c", _SCRIPT]
+    argv = ["python", "-m", "app", "row-security"]
     output = (
         admin._run_local(project, argv) if target == "local" else admin._run_docker(project, argv)
     )
-    for line in output.splitlines():
-        if line.startswith(_MARK):
-            ctx.cache["row_security"] = json.loads(line[len(_MARK) :])
-            return ctx.cache["row_security"]
-    raise Skip("the staging app could not read its database's catalog")
+    answer = admin.json_answer(output, "python -m app row-security")
+    if not isinstance(answer, dict):
+        raise Skip("the staging app could not read its database's catalog")
+    ctx.cache["row_security"] = answer
+    return answer
 
 
 def table_findings(spec: LaunchSpec, report: dict[str, Any], *, forced: bool) -> list[Finding]:

@@ -4,13 +4,13 @@ and a fresh render of the spec compared with the files on disk."""
 from __future__ import annotations
 
 import filecmp
-import json
 import os
 import secrets
 import subprocess
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from wizard import envfile
 from wizard.checklist.context import CheckContext, check
@@ -31,34 +31,6 @@ _SKIPPED_DIRS = {
     "backups",
     "node_modules",
 }
-
-# Asks the app itself (no server, no test client) what GET /dev/outbox answers.
-_OUTBOX_SCRIPT = """
-import asyncio
-from app.main import app
-
-async def main():
-    sent = []
-    async def receive():
-        return {"type": "http.request", "body": b"", "more_body": False}
-    async def send(message):
-        sent.append(message)
-    scope = {
-        "type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "GET",
-        "scheme": "http", "path": "/dev/outbox", "raw_path": b"/dev/outbox",
-        "query_string": b"", "root_path": "", "headers": [(b"host", b"check")],
-        "client": ("127.0.0.1", 1), "server": ("check", 80),
-    }
-    await app(scope, receive, send)
-    return next(m["status"] for m in sent if m["type"] == "http.response.start")
-
-print("SHIPYARD-STATUS", asyncio.run(main()))
-"""
-_SETTINGS_SCRIPT = """
-import json
-from app.core.config import settings
-print("SHIPYARD-SETTINGS " + json.dumps(settings.model_dump(mode="json"), default=str))
-"""
 
 
 @dataclass
@@ -166,32 +138,6 @@ def _tail(text: str, lines: int = 3) -> str:
     return " | ".join(line.strip() for line in text.strip().splitlines()[-lines:])
 
 
-# Applies every migration to an empty database, then asks alembic whether the models differ;
-# one program, so that both steps see the same scratch database wherever the code runs, and
-# the app's models are imported once.
-_MIGRATIONS_SCRIPT = """
-import sys, traceback
-from alembic.config import main as alembic
-
-def run(*argv):
-    try:
-        alembic(argv=list(argv), prog="alembic")
-    except SystemExit as stop:
-        return stop.code if isinstance(stop.code, int) else 1
-    except Exception:
-        traceback.print_exc()
-        return 1
-    return 0
-
-upgrade = run("upgrade", "head")
-print("SHIPYARD-UPGRADE", upgrade, flush=True)
-if upgrade:
-    sys.exit(upgrade)
-sys.stdout.flush()
-sys.exit(run("check"))
-"""
-
-
 @check("project.migrations_current")
 def migrations_current(ctx: CheckContext) -> Outcome:
     """Applying every migration gives exactly the tables the models describe."""
@@ -199,35 +145,39 @@ def migrations_current(ctx: CheckContext) -> Outcome:
     if not (project / "alembic.ini").is_file():
         raise Skip("the project has no alembic.ini")
     with ProjectCode(project) as code:
-        ran = code.run(["-c", _MIGRATIONS_SCRIPT], code.scratch_env())
-    _, _, checked_output = ran.output.partition("SHIPYARD-UPGRADE ")
-    upgraded = checked_output.split(maxsplit=1)[:1] == ["0"]
-    if not upgraded:
+        ran = code.run(["-m", "app", "check-migrations"], code.scratch_env())
+    answer = _answer(ran, "python -m app check-migrations")
+    if not answer.get("upgraded"):
         return Outcome.of(
             [
                 Finding(
-                    f"`alembic upgrade head` fails on an empty database: {_tail(ran.output)}",
+                    f"`alembic upgrade head` fails on an empty database: {answer.get('error', '')}",
                     path="alembic/versions",
                 )
             ]
         )
-    checked = Ran(ran.code, checked_output)
-    if checked.code == 0:
+    if answer.get("current"):
         return Outcome.of([], "alembic check: no new upgrade operations")
-    detected = [
-        line for line in checked.output.splitlines() if "upgrade operations detected" in line
-    ]
-    if not detected:
-        raise Skip(f"`alembic check` could not run: {_tail(checked.output)}")
+    detected = str(answer.get("differences", "")).split("detected:", 1)[-1].strip()
     return Outcome.of(
         [
             Finding(
                 "the models differ from the migrations (a field was added or changed without a "
-                f"migration): {detected[0].split('detected:', 1)[-1].strip()[:400]}",
+                f"migration): {detected[:400]}",
                 path="alembic/versions",
             )
         ]
     )
+
+
+def _answer(ran: Ran, command: str) -> dict[str, Any]:
+    """The JSON object an app command printed; Skip, saying why, when there is none."""
+    from wizard.checklist.admin import json_answer
+
+    answer = json_answer(ran.output, command)
+    if not isinstance(answer, dict):
+        raise Skip(f"`{command}` did not answer a JSON object: {_tail(ran.output)}")
+    return answer
 
 
 @check("project.outbox_production")
@@ -237,11 +187,12 @@ def outbox_production(ctx: CheckContext) -> Outcome:
     if not (project / "app" / "main.py").is_file():
         raise Skip("the project has no app/main.py")
     with ProjectCode(project) as code:
-        ran = code.run(["-c", _OUTBOX_SCRIPT], code.scratch_env("production"))
-    marker = [line for line in ran.output.splitlines() if line.startswith("SHIPYARD-STATUS ")]
-    if ran.code != 0 or not marker:
+        ran = code.run(
+            ["-m", "app", "request", "GET", "/dev/outbox"], code.scratch_env("production")
+        )
+    if ran.code != 0:
         raise Skip(f"the app did not start with ENVIRONMENT=production: {_tail(ran.output)}")
-    status = int(marker[0].split()[1])
+    status = int(_answer(ran, "python -m app request").get("status", 0))
     if status == 404:
         return Outcome.of([], "GET /dev/outbox answers 404 in production")
     return Outcome.of(
@@ -284,11 +235,10 @@ def rate_limits(ctx: CheckContext) -> Outcome:
     if not (project / "app" / "core" / "config.py").is_file():
         raise Skip("the project has no app/core/config.py")
     with ProjectCode(project) as code:
-        ran = code.run(["-c", _SETTINGS_SCRIPT], {"DATABASE_URL": ""})
-    marker = [line for line in ran.output.splitlines() if line.startswith("SHIPYARD-SETTINGS ")]
-    if ran.code != 0 or not marker:
+        ran = code.run(["-m", "app", "limits"], {"DATABASE_URL": ""})
+    if ran.code != 0:
         raise Skip(f"the project's settings did not load: {_tail(ran.output)}")
-    settings = json.loads(marker[0].split(" ", 1)[1])
+    settings = _answer(ran, "python -m app limits")
     findings = []
     known = []
     for name, bound, limit, what in LIMITS:

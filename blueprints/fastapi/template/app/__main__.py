@@ -1,5 +1,7 @@
 """Command line: `python -m app create-admin --email E --password P`, `admin-session`,
-`openapi`, `alert-test`, `count` (what a schema change would touch, for `shipyard update`)."""
+`openapi`, `alert-test`, `count` (what a schema change would touch, for `shipyard update`),
+and the operator's questions, answered in JSON (app/operator.py): `outbox`, `limits`,
+`check-migrations`, `request METHOD PATH`, `grant-admin --user-id N`, `row-security`."""
 
 import argparse
 import asyncio
@@ -126,7 +128,9 @@ def alert_test(as_json: bool) -> int:
     )
     destination = settings.alert_url.split("://", 1)[0] + "://" if settings.alert_url else ""
     if as_json:
-        print(json.dumps({"delivered": not problem, "problem": problem, "destination": destination}))
+        print(
+            json.dumps({"delivered": not problem, "problem": problem, "destination": destination})
+        )
     else:
         print(f"Not delivered: {problem}." if problem else f"Delivered to {destination}.")
     return 1 if problem else 0
@@ -138,7 +142,9 @@ async def count(targets: list[str]) -> dict[str, int | None]:
 
     def present(connection) -> dict[str, set[str]]:
         found = inspect(connection)
-        return {name: {c["name"] for c in found.get_columns(name)} for name in found.get_table_names()}
+        return {
+            name: {c["name"] for c in found.get_columns(name)} for name in found.get_table_names()
+        }
 
     counts: dict[str, int | None] = {}
     # As the tables' owner (DATABASE_URL), with the one setting its row-level security
@@ -164,6 +170,30 @@ async def count(targets: list[str]) -> dict[str, int | None]:
     await owner.dispose()
     await engine.dispose()
     return counts
+
+
+OPERATOR_COMMANDS = frozenset({"outbox", "limits", "check-migrations", "request", "grant-admin"})
+
+
+def operator_command(args: argparse.Namespace) -> int:
+    """One of app/operator.py's answers, printed as one line of JSON."""
+    from app import operator
+
+    if args.command == "outbox":
+        answer: object = asyncio.run(operator.outbox(args.limit))
+    elif args.command == "limits":
+        answer = operator.limits()
+    elif args.command == "check-migrations":
+        answer = operator.check_migrations()
+    elif args.command == "request":
+        answer = {"status": operator.request_status(args.method, args.path)}
+    elif not asyncio.run(operator.grant_admin(args.user_id)):
+        print(json.dumps({"granted": False, "error": f"no account has id {args.user_id}"}))
+        return REFUSED
+    else:
+        answer = {"granted": True}
+    print(json.dumps(answer))
+    return 0
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -200,10 +230,26 @@ def main(argv: list[str] | None = None) -> int:
     counter = commands.add_parser("count", help="count rows (TABLE) or values (TABLE.COLUMN)")
     counter.add_argument("targets", nargs="+", metavar="TABLE[.COLUMN]")
     counter.add_argument("--json", action="store_true", help="print the counts as JSON")
+    box = commands.add_parser("outbox", help="the newest outbox messages, newest first (JSON)")
+    box.add_argument("--limit", type=int, default=100)
+    commands.add_parser("limits", help="the numeric settings in force (JSON; never a secret)")
+    commands.add_parser(
+        "check-migrations",
+        help="apply every migration to DATABASE_URL, then compare the models with it (JSON)",
+    )
+    asked = commands.add_parser("request", help="the status the app answers, asked in process")
+    asked.add_argument("method")
+    asked.add_argument("path")
+    grant = commands.add_parser("grant-admin", help="give an account the admin role")
+    grant.add_argument("--user-id", type=int, required=True)
     args = parser.parse_args(argv)
+    if args.command in OPERATOR_COMMANDS:
+        return operator_command(args)
     if args.command == "count":
         counts = asyncio.run(count(args.targets))
-        print(json.dumps(counts) if args.json else "\n".join(f"{k}: {v}" for k, v in counts.items()))
+        print(
+            json.dumps(counts) if args.json else "\n".join(f"{k}: {v}" for k, v in counts.items())
+        )
         return 0
     if args.command == "alert-test":
         return alert_test(args.json)
