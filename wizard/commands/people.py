@@ -100,8 +100,18 @@ def _signed_in(backend: Backend) -> People:
                 "admin in your app, by link or code, and copy its access_token), or run "
                 "the command in the project folder against its own staging.",
             )
+        try:
+            token = people.staging_session_token(
+                backend.project, backend.target, backend.admin.email
+            )
+        except ShipyardError:
+            # Its staging data was reset since: make the staging admin again, once.
+            people.forget_admin(backend.project, backend.target)
+            backend.admin = people.create_admin(backend.project, backend.target)[0]
+            token = people.staging_session_token(
+                backend.project, backend.target, backend.admin.email
+            )
         email = backend.admin.email
-        token = people.staging_session_token(backend.project, backend.target, email)
         if token is None and "magic_link" in methods:  # rendered before admin-session existed
             token = people.magic_link_token(backend.project, backend.target, backend.url, email)
         if token is None:
