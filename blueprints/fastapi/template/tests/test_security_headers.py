@@ -3,6 +3,7 @@
 from fastapi import APIRouter
 from httpx import ASGITransport, AsyncClient
 
+from app.core import alerts
 from app.core.config import settings
 from app.core.monitoring import UNHANDLED_DETAIL
 from app.main import app, create_app
@@ -46,8 +47,10 @@ async def test_every_kind_of_answer_carries_the_headers(client):
     assert answers[0].headers["content-security-policy"].startswith("default-src 'none'")
 
 
-async def test_an_unhandled_error_in_a_route_is_a_500_with_the_headers(client):
+async def test_an_unhandled_error_in_a_route_is_a_500_with_the_headers(client, monkeypatch, tmp_path):
+    monkeypatch.setattr(settings, "monitoring_dir", str(tmp_path))
     answer = await client.get("/test-headers/boom")
+    alerts.alerter.forget()  # its alert is tests/test_monitoring.py's business
     assert (answer.status_code, answer.json()) == (500, {"detail": UNHANDLED_DETAIL})
     assert_secure(answer)
 
