@@ -194,7 +194,7 @@ class SentryIngest:
     """A local endpoint speaking Sentry's envelope protocol: POST /api/PROJECT/envelope/,
     gzip- or brotli-compressed, a header line then (item header, payload) line pairs."""
 
-    def __init__(self) -> None:
+    def __init__(self, host: str = "127.0.0.1") -> None:
         self.bodies: list[bytes] = []
         self.paths: list[str] = []
         bodies, paths = self.bodies, self.paths
@@ -219,8 +219,8 @@ class SentryIngest:
             def log_message(self, *args: object) -> None:
                 pass
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.dsn = f"http://publickey@127.0.0.1:{self.server.server_address[1]}/7"
+        self.server = ThreadingHTTPServer((host, 0), Handler)
+        self.dsn = f"http://publickey@{host}:{self.server.server_address[1]}/7"
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
 
     def events(self) -> list[dict]:

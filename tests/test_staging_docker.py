@@ -58,10 +58,27 @@ def client():
     return engine_client()
 
 
+# The session's project also holds the objects and roles of a random spec nobody wrote by
+# hand (tests/random_specs.py), beside the Note the tests here use.
+RANDOM_SEED = 2020
+
+
+def _spec_text(name: str) -> str:
+    import yaml
+    from random_specs import random_spec
+
+    spec = yaml.safe_load(SPEC.format(name=name))
+    extra = yaml.safe_load(random_spec(RANDOM_SEED)[0])
+    assert not set(extra["objects"]) & set(spec["objects"]), "pick a seed without a Note"
+    spec["objects"].update(extra["objects"])
+    spec["roles"] = extra.get("roles", [])
+    return yaml.safe_dump(spec, sort_keys=False)
+
+
 def _render(dest: Path, name: str) -> Path:
     from wizard.pipeline import create_project
 
-    return create_project(parse_spec(SPEC.format(name=name)), dest)
+    return create_project(parse_spec(_spec_text(name)), dest)
 
 
 def _leftovers(client, app: str) -> dict[str, list[str]]:
@@ -508,11 +525,15 @@ class _Webhook:
         from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
         self.titles: list[str] = []
-        titles = self.titles
+        self.messages: list[dict[str, str]] = []
+        self.bodies: list[bytes] = []
+        titles, messages, bodies = self.titles, self.messages, self.bodies
 
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self) -> None:
                 body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                bodies.append(body)
+                messages.append(json.loads(body))
                 titles.append(json.loads(body)["title"])
                 self.send_response(200)
                 self.end_headers()
@@ -524,10 +545,18 @@ class _Webhook:
         self.url = f"json://{host}:{self.server.server_address[1]}/hook"
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
 
-    def wait_for(self, word: str, timeout: float) -> bool:
+    def wait_for(self, word: str, timeout: float, since: int = 0) -> bool:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            if any(word in title for title in self.titles):
+            if any(word in title for title in self.titles[since:]):
+                return True
+            time.sleep(0.25)
+        return False
+
+    def wait_for_message(self, text: str, timeout: float) -> bool:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if any(text in message.get("message", "") for message in self.messages):
                 return True
             time.sleep(0.25)
         return False
@@ -539,17 +568,31 @@ class _Webhook:
 
 @docker_test
 def test_alerts_reach_a_webhook_and_a_stopped_database_is_not_ready_then_recovered(client, project):
-    """Issue 20 on Docker staging with PostgreSQL: `alert set` restarts the API with the
-    destination (data kept), `alert test` goes through the container's settings, /metrics
-    is refused to anonymous callers and adds up every worker, and the /ready watcher alerts
-    when the database stops and again when it is back."""
+    """Issue 20 on Docker staging with PostgreSQL and two workers, the project holding a
+    random spec: `alert set` restarts the API with the destination (data kept), `alert test`
+    goes through the container's settings, /metrics is refused to anonymous callers and adds
+    up every worker, the launch check's monitoring step passes (its provoked error reaches
+    the webhook within 10 s with its request id, and its Sentry event a local envelope
+    endpoint), 50 identical errors spread over the workers are one alert that says 50, the
+    /ready watcher alerts when the database stops and again when it is back, and no secret
+    of .env is in any alert or event."""
+    from test_monitoring import SentryIngest
+
     from wizard import envfile
+    from wizard.checklist import load_checklist
+    from wizard.checklist.model import Checklist
+    from wizard.checklist.runner import build_context, run_checklist
 
     plan = load_plan(project)
     gateway = client.networks.get(plan.network).attrs["IPAM"]["Config"][0]["Gateway"]
     webhook = _Webhook(gateway)
+    ingest = SentryIngest(gateway)
     db = services.find_container(client, plan, "db")
-    fast = {"READY_WATCH_SECONDS": "1", "READY_ALERT_AFTER_SECONDS": "4"}
+    fast = {
+        "READY_WATCH_SECONDS": "1",
+        "READY_ALERT_AFTER_SECONDS": "4",
+        "SENTRY_DSN": ingest.dsn,
+    }
     try:
         for key, value in fast.items():
             envfile.set_value(project, key, value)
@@ -569,20 +612,90 @@ def test_alerts_reach_a_webhook_and_a_stopped_database_is_not_ready_then_recover
         tested = CliRunner().invoke(cli, ["alert", "test", "-C", str(project)])
         assert tested.exit_code == 0, tested.output
         assert webhook.wait_for("test alert", 10)
+
+        # The launch check's monitoring step, as `shipyard check` runs it.
+        step = Checklist(version=1, steps=[load_checklist().step("monitoring")])
+        report = run_checklist(build_context(project=project), step)
+        items = {item.id: item for item in report.items}
+        assert {i: item.status for i, item in items.items()} == {
+            "alert-destination": "pass",
+            "metrics-private": "pass",
+            "error-monitoring": "pass",
+        }, [(c.id, c.status, c.note, c.findings) for item in items.values() for c in item.checks]
+        [live] = [c for c in items["alert-destination"].checks if c.id == "live.alert_delivered"]
+        seconds = float(re.search(r"ALERT_URL in ([\d.]+) s", live.note)[1])
+        assert seconds < 10, live.note
+        assert "SENTRY_DSN endpoint accepted the event" in live.note, live.note
+        rid = re.search(r"shipyard-check-[0-9a-f]{12}", live.note)[0]
+        assert any(rid in m["message"] for m in webhook.messages), webhook.messages
+        assert any(e.get("tags", {}).get("request_id") == rid for e in ingest.events())
+
+        # 50 identical errors at once, each on a new connection (so over both workers).
+        admin = people.stored_admin(project, "docker") or people.create_admin(project, "docker")[0]
+        login = httpx.post(
+            f"{url}/auth/login", json={"email": admin.email, "password": admin.password}
+        )
+        assert login.status_code == 200, login.text
+        bearer = {"Authorization": f"Bearer {login.json()['access_token']}"}
+        group = uuid.uuid4().hex[:8]
+
+        def provoke(number: int) -> int:
+            headers = {**bearer, "Connection": "close", "X-Request-ID": f"fifty-{number}"}
+            return httpx.post(
+                f"{url}/dev/error", params={"same": group}, headers=headers, timeout=30
+            ).status_code
+
+        from concurrent.futures import ThreadPoolExecutor
+
+        began = time.monotonic()
+        with ThreadPoolExecutor(10) as pool:
+            assert set(pool.map(provoke, range(50))) == {500}
+        took = time.monotonic() - began
+        assert webhook.wait_for_message(f"group {group}", 20), webhook.titles
+        time.sleep(2)  # a second alert for the group would be here by now
+        grouped = [m for m in webhook.messages if f"group {group}" in m["message"]]
+        assert len(grouped) == 1, (took, grouped)
+        assert "Happened 50 times so far" in grouped[0]["message"], (took, grouped[0])
+        assert re.search(r"Request id: fifty-\d+", grouped[0]["message"])
+        print(f"monitoring: {live.note}; 50 errors in {took:.1f} s -> {len(grouped)} alert")
+
+        # The watcher's probe has a 1 s timeout here (READY_WATCH_SECONDS=1), so a loaded
+        # machine may have said "not ready" during the storm above: count from now on.
+        def count(word: str) -> int:
+            return sum(word in title for title in webhook.titles)
+
+        deadline = time.monotonic() + 30
+        while count("not ready") > count("recovered") and time.monotonic() < deadline:
+            time.sleep(0.25)  # let such a "not ready" have its "recovered" first
+        since = len(webhook.titles)
         db.stop(timeout=10)
-        assert webhook.wait_for("not ready", 40), webhook.titles
-        assert not any("recovered" in title for title in webhook.titles)
+        assert webhook.wait_for("not ready", 40, since), webhook.titles[since:]
+        assert not any("recovered" in title for title in webhook.titles[since:])
         db.start()
-        assert webhook.wait_for("recovered", 60), webhook.titles
-        assert sum("not ready" in title for title in webhook.titles) == 1
+        assert webhook.wait_for("recovered", 60, since), webhook.titles[since:]
+        assert sum("not ready" in title for title in webhook.titles[since:]) == 1
+
+        secrets = [
+            value
+            for key, value in envfile.read_env(project).items()
+            if key in ("SECRET_KEY", "POSTGRES_PASSWORD", "POSTGRES_API_PASSWORD", "METRICS_TOKEN")
+        ] + [admin.password, login.json()["access_token"]]
+        for raw in [*webhook.bodies, *ingest.bodies]:
+            leaked = [secret[:6] for secret in secrets if secret and secret.encode() in raw]
+            assert not leaked, leaked
     finally:
         db.reload()
         if db.status != "running":
             db.start()
         webhook.close()
-        for key, value in {"ALERT_URL": "", "READY_WATCH_SECONDS": "10"}.items():
+        ingest.close()
+        for key, value in {
+            "ALERT_URL": "",
+            "SENTRY_DSN": "",
+            "READY_WATCH_SECONDS": "10",
+            "READY_ALERT_AFTER_SECONDS": "60",
+        }.items():
             envfile.set_value(project, key, value)
-        envfile.set_value(project, "READY_ALERT_AFTER_SECONDS", "60")
         staging.up(project)
 
 

@@ -133,6 +133,32 @@ def test_identical_errors_on_two_workers_are_one_alert_with_the_count(webhook, m
     assert len(ids) == 3 and {rid[0] for rid in ids} == {"a", "b"}  # both workers counted
 
 
+def test_a_burst_still_going_is_sent_once_it_pauses_or_six_delays_after_it_began(
+    monkeypatch, tmp_path
+):
+    """The shared groups on a clock of our own: news at 0 s, 4.5 s and 5.5 s (delay 5 s)
+    are one alert at 7.5 s (two seconds of quiet) counting all of them; a burst that never
+    pauses goes out at 30 s."""
+    monkeypatch.setattr(settings, "alert_delay_seconds", 5.0)
+    monkeypatch.setattr(settings, "monitoring_dir", str(tmp_path))
+
+    def news(count: int) -> dict[str, alerts.Seen]:
+        return {"k": alerts.Seen("Same", "body", 1, count, ["r"])}
+
+    assert alerts.merge(news(20), 0.0)[0] == []
+    assert alerts.merge(news(20), 4.5)[0] == []
+    assert alerts.merge(news(10), 5.5)[0] == []  # past the delay, but still happening
+    assert alerts.merge({}, 7.0)[0] == []
+    [alert] = alerts.merge({}, 7.5)[0]
+    assert alert.count == 50
+
+    (tmp_path / alerts.GROUPS_FILE).unlink()
+    for second in range(30):
+        assert alerts.merge(news(1), 100.0 + second)[0] == []
+    [alert] = alerts.merge(news(1), 130.0)[0]
+    assert alert.count == 31
+
+
 async def test_a_burst_of_5xx_answers_is_one_alert(client, webhook, monkeypatch):
     monkeypatch.setattr(settings, "alert_5xx_burst", 5)
     for _ in range(12):

@@ -1,8 +1,9 @@
 """Alerts to the founder through apprise (ALERT_URL): grouped, rate-limited, never in the way.
 
 A request only records that something happened (a lock, a dict update); a background thread
-sends. The first of a kind of trouble is sent `alert_delay_seconds` after it started, with
-how often it happened by then; the same trouble is then quiet for the rest of
+sends. The first of a kind of trouble is sent `alert_delay_seconds` after it started (later
+while it is still happening: once it pauses for two seconds, at most six delays after it
+began), with how often it happened by then; the same trouble is then quiet for the rest of
 `alert_window_seconds` and sent once more with the count if it went on. So 50 identical
 errors in a minute are one alert that says 50.
 
@@ -159,6 +160,7 @@ def merge(seen: dict[str, Seen], now: float) -> tuple[list[Alert], float]:
                     "body": news.body,
                     "min_count": news.min_count,
                     "send_at": now + settings.alert_delay_seconds,
+                    "first_at": now,
                     "window_end": now
                     + max(settings.alert_window_seconds, settings.alert_delay_seconds),
                     "count": 0,
@@ -167,6 +169,7 @@ def merge(seen: dict[str, Seen], now: float) -> tuple[list[Alert], float]:
                     "request_ids": [],
                 }
             group["count"] += news.count
+            group["last_at"] = now
             if group["sent"]:
                 group["unsent"] += news.count
             group["request_ids"] = _keep_ids(group["request_ids"], news.request_ids)
@@ -174,18 +177,46 @@ def merge(seen: dict[str, Seen], now: float) -> tuple[list[Alert], float]:
             if not _flush(group, now, due):
                 del groups[key]
                 continue
-            # A group still short of its min_count waits for news (which wakes us) or its end.
-            later = group["send_at"] if now < group["send_at"] else group["window_end"]
-            wait = min(wait, (group["window_end"] if group["sent"] else later) - now)
+            # A group still short of its min_count waits for news (which wakes us) or its end;
+            # one still bursting waits for a quiet moment.
+            if group["sent"]:
+                later = group["window_end"]
+            elif now < group["send_at"]:
+                later = group["send_at"]
+            elif group["count"] < group["min_count"]:
+                later = group["window_end"]
+            else:
+                later = min(group.get("last_at", now) + _quiet(), _latest_send(group))
+            wait = min(wait, later - now)
     return due, max(wait, 0.01)
+
+
+def _quiet() -> float:
+    """How long a burst must pause before its first alert goes (it is still counting)."""
+    return min(2.0, settings.alert_delay_seconds)
+
+
+def _latest_send(group: dict[str, Any]) -> float:
+    """A burst that never pauses is sent all the same, six delays (30 s) after it began."""
+    first = group.get("first_at", group["send_at"] - settings.alert_delay_seconds)
+    return first + 6 * settings.alert_delay_seconds
 
 
 def _flush(group: dict[str, Any], now: float, due: list[Alert]) -> bool:
     """Move what is due of one group into `due`; False once its window is over."""
-    if not group["sent"] and now >= group["send_at"] and group["count"] >= group["min_count"]:
+    ending = now >= group["window_end"]
+    bursting = (
+        not ending and now - group.get("last_at", 0.0) < _quiet() and now < _latest_send(group)
+    )
+    if (
+        not group["sent"]
+        and now >= group["send_at"]
+        and group["count"] >= group["min_count"]
+        and not bursting
+    ):
         group["sent"] = True
         due.append(_alert(group, group["count"], first=True))
-    if now >= group["window_end"]:
+    if ending:
         if group["sent"] and group["unsent"]:
             due.append(_alert(group, group["unsent"], first=False))
         return False
