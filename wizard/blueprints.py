@@ -16,6 +16,7 @@ import re
 import shutil
 import subprocess
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass
 from email.headerregistry import Address
 from pathlib import Path
@@ -72,8 +73,14 @@ def find_blueprint(name: str) -> Path:
 PER_OBJECT_PART = "{% yield obj from objects_rendered %}{{ obj.module }}{% endyield %}"
 
 
-def render(spec: LaunchSpec, dest: Path, reuse: Reuse | None = None) -> None:
+def render(
+    spec: LaunchSpec, dest: Path, reuse: Reuse | None = None, *, wait: bool = True
+) -> Callable[[], None]:
     """Render the spec's blueprint into `dest`: the same spec always gives the same bytes.
+
+    With `wait=False` it returns while the app still writes openapi.json and client/api.ts
+    (other work can use the rest of the render meanwhile, read-only); call what it returns
+    to wait for them. With `wait` (the default) that was done already.
 
     With `reuse`, the per-object files of the objects it names are copied from an earlier
     render of the same blueprint instead of rendered again (see `reusable`): Copier's cost
@@ -109,9 +116,12 @@ def render(spec: LaunchSpec, dest: Path, reuse: Reuse | None = None) -> None:
         (dest / path).parent.mkdir(parents=True, exist_ok=True)
         shutil.copy2(reuse.render / path, dest / path)
     _format_python(dest)
-    _write_openapi(dest)
+    finish = _write_openapi(dest)
     # What this render came from, for `shipyard update` (written after formatting: not Python).
     write_record(dest, spec, source)
+    if wait:
+        finish()
+    return finish
 
 
 @dataclass(frozen=True)
@@ -145,36 +155,52 @@ def reusable(old: LaunchSpec, new: LaunchSpec) -> frozenset[str]:
     return frozenset(m for m, obj in after.items() if before.get(m) == obj)
 
 
-def _write_openapi(dest: Path) -> None:
+def _write_openapi(dest: Path) -> Callable[[], None]:
     """The project's openapi.json and client/api.ts, from the rendered app itself (`python
     -m app openapi --write`, in development settings). Needs the blueprint's packages in this
     interpreter; without them no file is written, and the project's own tests say how to
-    make it.
+    make it. Returns what waits for the files: the command runs meanwhile.
 
     Importing the app takes seconds, and the two files depend only on the app's code and
     the installed library versions, so they are kept in a cache keyed by both: the same
     render (every re-render of `shipyard update` and `shipyard check`) pays once."""
     if not (dest / "app" / "api" / "contract.py").is_file():
-        return  # a blueprint without the command
+        return _done  # a blueprint without the command
     cached = _openapi_cache_dir() / _openapi_key(dest)
     if (cached / "openapi.json").is_file() and (cached / "api.ts").is_file():
         shutil.copyfile(cached / "openapi.json", dest / "openapi.json")
         (dest / "client").mkdir(exist_ok=True)
         shutil.copyfile(cached / "api.ts", dest / "client" / "api.ts")
-        return
+        return _done
     env = {k: v for k, v in os.environ.items() if k not in _APP_SETTINGS}
     env["ENVIRONMENT"] = "development"
     env["PYTHONDONTWRITEBYTECODE"] = "1"  # the render holds only what gets committed
-    written = subprocess.run(
+    process = subprocess.Popen(
         [sys.executable, "-m", "app", "openapi", "--write"],
         cwd=dest,
         env=env,
-        check=False,
-        capture_output=True,
-        timeout=120,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
-    if written.returncode == 0 and (dest / "client" / "api.ts").is_file():
-        _remember(cached, dest / "openapi.json", dest / "client" / "api.ts")
+
+    def finish() -> None:
+        if process.returncode is not None:
+            return
+        try:
+            code = process.wait(timeout=120)
+        except BaseException:  # a timeout or Ctrl-C: never leave it writing into the render
+            process.kill()
+            process.wait()
+            raise
+        if code == 0 and (dest / "client" / "api.ts").is_file():
+            _remember(cached, dest / "openapi.json", dest / "client" / "api.ts")
+
+    return finish
+
+
+def _done() -> None:
+    return None
 
 
 def _openapi_cache_dir() -> Path:

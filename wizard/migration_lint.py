@@ -39,7 +39,11 @@ class Lint:
             return [f"squawk finds nothing to warn about in {name} (PostgreSQL {PG_VERSION})"]
         lines = [f"squawk on {name} (PostgreSQL {PG_VERSION}; advice, nothing was refused):"]
         for finding in self.findings:
-            help_text = f" {finding['help']}" if finding.get("help") else ""
+            help_text = (
+                f"; {finding['help'][:1].lower()}{finding['help'][1:]}"
+                if finding.get("help")
+                else ""
+            )
             lines.append(f"  {finding['message']}{help_text} [{finding['rule']}]")
         return lines
 

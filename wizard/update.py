@@ -176,21 +176,26 @@ def plan_update(
         if plan.base_from == "git" and not blueprint_changed and _same_shipyard(record):
             # The kept render holds every unchanged object's files as they render now.
             reuse = blueprints.Reuse(base, blueprints.reusable(record.spec, spec))
-        blueprints.render(spec, theirs, reuse=reuse)
+        openapi = blueprints.render(spec, theirs, reuse=reuse, wait=False)
         plan.new_render = theirs
+        try:
+            # While the new app writes its openapi.json: the migration and squawk's lint.
+            plan.migration = migrations.plan_migration(
+                record.spec, spec, changes, project, ruff_config=theirs / "pyproject.toml"
+            )
+            if plan.migration is not None:
+                from wizard.migration_lint import lint_migration
+
+                emit(Event("lint", f"Linting {plan.migration.path} with squawk"))
+                plan.lint = lint_migration(plan.migration, theirs, project)
+        finally:
+            openapi()
         emit(Event("merge", "Merging the new render with your files"))
         plan.files = merge_trees(base, theirs, project, repo.project_files(project))
         if plan.restoring:
             plan.files, problems = merge.restore(plan.files, theirs, project, plan.restoring)
             plan.refused += problems
-        plan.migration = migrations.plan_migration(
-            record.spec, spec, changes, project, ruff_config=theirs / "pyproject.toml"
-        )
         if plan.migration is not None:
-            from wizard.migration_lint import lint_migration
-
-            emit(Event("lint", f"Linting {plan.migration.path} with squawk"))
-            plan.lint = lint_migration(plan.migration, theirs, project)
             plan.files.append(
                 FileResult(plan.migration.path, "added", plan.migration.text.encode(), 0o644)
             )
