@@ -95,7 +95,7 @@ def test_a_create_reads_back_its_own_new_row_and_no_other(studio):
         "CASE WHEN current_setting('app.creating', true) = 'on' "
         "THEN id = currval(pg_get_serial_sequence('\"bookings\"', 'id')) ELSE false END"
     )
-    # Read by everyone signed in: RETURNING passes the read rule, no such policy.
+    # Read by everyone: RETURNING passes the read rule, no such policy.
     assert "read_returned_by_create" not in policies(studio["Studio"])
 
 
@@ -109,7 +109,7 @@ def test_a_rule_change_alone_gets_a_migration_that_rebuilds_the_policies(tmp_pat
     old = load_spec(REPO / "bench" / "booking.yaml")
     changed = tmp_path / "booking.yaml"
     changed.write_text(
-        (REPO / "bench" / "booking.yaml").read_text().replace("read: owner", "read: signed_in")
+        (REPO / "bench" / "booking.yaml").read_text().replace("read: owner", "read: public")
     )
     new = load_spec(changed)
     migration = plan_migration(old, new, diff_specs(old, new), tmp_path)
@@ -120,13 +120,11 @@ def test_a_rule_change_alone_gets_a_migration_that_rebuilds_the_policies(tmp_pat
     upgrade, downgrade = migration.text.split("def downgrade() -> None:")
     # Old policies and functions go before any change, new ones come after, FORCEd.
     assert upgrade.index('DROP POLICY IF EXISTS read_owner ON "bookings"') < upgrade.index(
-        "CREATE POLICY read_signed_in"
+        "CREATE POLICY read_public"
     )
     assert 'ALTER TABLE "bookings" FORCE ROW LEVEL SECURITY' in upgrade
-    assert "CREATE POLICY read_returned_by_create" not in upgrade  # now read by all signed in
-    assert (
-        "CREATE POLICY read_owner" in downgrade and "CREATE POLICY read_signed_in" not in downgrade
-    )
+    assert "CREATE POLICY read_returned_by_create" not in upgrade  # now read by everyone
+    assert "CREATE POLICY read_owner" in downgrade and "CREATE POLICY read_public" not in downgrade
     assert 'postgresql = op.get_bind().dialect.name == "postgresql"' in upgrade  # PostgreSQL only
     assert "import sqlalchemy" not in migration.text  # nothing else to do: ruff-clean
     compile(migration.text, "migration.py", "exec")

@@ -26,7 +26,7 @@ from wizard import __version__
 from wizard.errors import BadInput, ShipyardError
 from wizard.paths import blueprints_dir
 from wizard.record import write_record
-from wizard.rls import compile_policies
+from wizard.rls import compile_policies, owned_ids_function
 from wizard.spec import naming
 from wizard.spec.matrix import actors_for, expected_matrix, has_parent_owner, ownable
 from wizard.spec.models import FieldSpec, LaunchSpec, ObjectSpec
@@ -430,13 +430,20 @@ def _policy_imports(obj: dict[str, Any], by_name: dict[str, dict[str, Any]]) -> 
         names.add("false")
     if any(len(rule["sql"]) > 1 for rule in rules if not rule["public"] and not rule["signed_in"]):
         names.add("or_")
-    if any(
-        "select(" in term
+    terms = [
+        term
         for rule in rules
         if not rule["public"] and not rule["signed_in"]
         for term in rule["sql"]
-    ):
+    ]
+    if any("select(" in term for term in terms):
         names.add("select")
+    shared = {"CALLER"} if any("CALLER" in term for term in terms) else set()
+    if any(term.startswith("owner_of(") for term in terms):
+        shared.add("owner_of")
+    if obj["refs"]:
+        shared.add("ref_owner")
+    obj["policy_shared_imports"] = sorted(shared, key=lambda n: (n[0].islower(), n))
     if obj["passes_ownership"]:
         names.add("update")
     obj["policy_sa_imports"] = sorted(names, key=lambda n: (n[0].islower(), n))
@@ -925,10 +932,8 @@ def _rule_context(
             sql.append(f"{class_name}.owner_id == CALLER")
         elif term.kind == "owner_of":
             ref = by_name[term.arg or ""]
-            target = ref["target_class"]
-            sql.append(
-                f"{class_name}.{ref['attr']}.in_(select({target}.id).where({target}.owner_id == CALLER))"
-            )
+            lookup = owned_ids_function(ref["target_table"])
+            sql.append(f'owner_of({class_name}.{ref["attr"]}, {ref["target_class"]}, "{lookup}")')
     return {
         "text": str(rule),
         "words": str(rule).replace(" | ", " or "),  # for Markdown tables, where | splits cells

@@ -39,7 +39,7 @@ that forgets still sees nothing.
 
 A create answers with its new record (INSERT ... RETURNING), which PostgreSQL checks
 against the read policies too, and a rule may let someone create what they may not read:
-tables whose read rule is not open to everyone signed in have one more SELECT policy, for
+tables whose read rule is not public have one more SELECT policy, for
 ``app.creating``, which the API sets only in the transaction of that one INSERT, and which
 lets through only the row with the id the sequence just gave this connection: the new row,
 never one that was there before.
@@ -133,9 +133,10 @@ def compile_policies(
                     rows.append(_policy(name, "UPDATE", using=condition, check=check))
                 else:
                     rows.append(_policy(name, "DELETE", using=condition))
-        if not (read.has("public") or read.has("signed_in")):
+        if not read.has("public"):
             # A create answers with the new record (INSERT ... RETURNING), which PostgreSQL
-            # checks against the read rule too; someone may create what they may not read.
+            # checks against the read rule too; someone may create what they may not read
+            # (create: public with read: signed_in is an anonymous create).
             # The API sets this only in the transaction of that one INSERT.
             rows.append(_policy("read_returned_by_create", "SELECT", using=_just_created(obj)))
         admin = "(select rls_has_role('admin'))"
