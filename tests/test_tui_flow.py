@@ -371,6 +371,8 @@ async def test_the_monitoring_step_checks_the_destination_and_keeps_it_out_of_th
         await pilot.press("enter")  # no DSN is fine: it is optional
         await pilot.pause()
         assert isinstance(app.screen, ReviewScreen)
+        said = _text(app, "#alerts")
+        assert "Alerts go to slack://..., kept in .env" in said and "s3cr3t" not in said
         # Back to the step: the answer is still there, kept by the app, not by the spec.
         await pilot.press("ctrl+p")
         await pilot.pause()

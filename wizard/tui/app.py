@@ -197,7 +197,7 @@ class ShipyardApp(App["LaunchSpec | None"]):
 
             self._step = "review"
             review = EditReviewScreen if self.mode == "edit" else ReviewScreen
-            self._show(review(self.spec, self.target, self.mode))
+            self._show(review(self.spec, self.target, self.mode, self.env_answers))
             return
         index = max(index, 0)
         step = self.steps[index]

@@ -15,6 +15,7 @@ from textual.screen import Screen
 from textual.widgets import Footer, Static
 
 from wizard import answers
+from wizard.env_answers import EnvAnswers
 from wizard.spec import LaunchSpec, dump_spec
 from wizard.spec.validate import check
 
@@ -33,11 +34,18 @@ class ReviewScreen(Screen[None]):
     class WentBack(Message):
         """The founder wants to change something."""
 
-    def __init__(self, spec: LaunchSpec, target: Path | None, mode: str = "new") -> None:
+    def __init__(
+        self,
+        spec: LaunchSpec,
+        target: Path | None,
+        mode: str = "new",
+        env_answers: EnvAnswers | None = None,
+    ) -> None:
         super().__init__(id="review")
         self.spec = spec
         self.target = target
         self.mode = mode
+        self.env_answers = env_answers
 
     def compose(self) -> ComposeResult:
         yield Static("Shipyard · review your answers", classes="step-heading")
@@ -57,6 +65,7 @@ class ReviewScreen(Screen[None]):
                 yield Static(
                     "Asking the launch check about these answers…", id="warnings", markup=False
                 )
+            yield Static(self._alerts(), classes="why", id="alerts", markup=False)
             notes = answers.safe_identifiers(self.spec)
             if notes:
                 yield Static("\n".join(notes), classes="why", markup=False)
@@ -100,6 +109,17 @@ class ReviewScreen(Screen[None]):
             Static(f"! {warning}", classes="warning", markup=False) for warning in warnings
         )
 
+    def _alerts(self) -> str:
+        """Where alerts go, naming only the service: the rest of the URL is a secret."""
+        env = self.env_answers
+        if env is None or not env.alert_url:
+            return (
+                "Alerts go nowhere yet: `shipyard alert set URL` sets where later "
+                "(Monitoring and alerts)."
+            )
+        errors = " Errors also go to your error monitor (SENTRY_DSN)." if env.sentry_dsn else ""
+        return f"Alerts go to {env.destination()}, kept in .env, not in shipyard.yaml.{errors}"
+
     def _where(self) -> str:
         if self.mode == "edit":
             return f"Ctrl+N saves these answers to {self.target}."
@@ -124,5 +144,11 @@ class EditReviewScreen(ReviewScreen):
 
     BINDINGS: ClassVar[list[BindingType]] = [Binding("ctrl+n", "confirm", "Save shipyard.yaml")]
 
-    def __init__(self, spec: LaunchSpec, target: Path | None, mode: str = "edit") -> None:
-        super().__init__(spec, target, mode)
+    def __init__(
+        self,
+        spec: LaunchSpec,
+        target: Path | None,
+        mode: str = "edit",
+        env_answers: EnvAnswers | None = None,
+    ) -> None:
+        super().__init__(spec, target, mode, env_answers)
