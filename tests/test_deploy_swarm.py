@@ -1,6 +1,6 @@
 """`shipyard deploy` on a local single-node swarm: the whole production path, once.
 
-One deploy of a spec no example has, with two replicas, checked through the proxy on
+One deploy of a spec no example has, with three replicas, checked through the proxy on
 127.0.0.1 only (never an overlay address): limits across replicas, secrets kept out of
 `docker inspect`, the migration run once, a re-deploy that changes nothing, a rolling update
 and an automatic rollback that lose no request of a bounded stream, HTTPS for `--domain
@@ -211,12 +211,12 @@ def test_deploy_replicas_limits_secrets_updates_rollback_and_down(swarm_client, 
 
     # First deploy: asks nothing with --yes (it may initialise the swarm).
     first = _shipyard(
-        *("deploy", "-C", str(project), "--replicas", "2", "--http-port", str(port)),
+        *("deploy", "-C", str(project), "--replicas", "3", "--http-port", str(port)),
         *("--admin-email", "founder@example.com", "--yes", "--json"),
     )
     assert first.returncode == 0, first.stderr[-4000:]
     result = json.loads(first.stdout)
-    assert result["url"] == url and result["replicas"] == 2 and result["migrated"]
+    assert result["url"] == url and result["replicas"] == 3 and result["migrated"]
     with httpx.Client(base_url=url, timeout=15) as http:
         ready = http.get("/ready")
         assert ready.status_code == 200, ready.text
@@ -252,7 +252,7 @@ def test_deploy_replicas_limits_secrets_updates_rollback_and_down(swarm_client, 
     api_containers = client.containers.list(
         filters={"label": f"com.docker.swarm.service.name=shipyard-{app}-prod-api"}
     )
-    assert len(api_containers) == 2
+    assert len(api_containers) == 3
     answered = [c.logs().decode().count("/auth/login") for c in api_containers]
     assert sum(1 for n in answered if n) >= 2, answered  # the failures were counted across
 
